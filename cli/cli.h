@@ -1,0 +1,51 @@
+/* The command line: runc-compatible OCI verbs plus hull's own. Verbs parse
+ * their flags, call runtime/, and print; they never do the work themselves. */
+#ifndef HULL_CLI_CLI_H
+#define HULL_CLI_CLI_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "runtime/error.h"
+
+struct hull_global {
+    const char *root;          /* --root */
+    const char *log_path;      /* --log */
+    bool log_json;             /* --log-format json */
+    bool debug;
+    bool systemd_cgroup;
+    bool vm;                   /* --vm or invoked as hull-vm */
+    const char *argv0;
+};
+
+extern struct hull_global g_opts;
+
+typedef int (*hull_verb_fn)(int argc, char **argv);
+
+/* Reports err as "hull: <msg>" on stderr (and to --log); returns exit code 1. */
+int cli_fail(const struct hull_err *err);
+int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_log(const char *level, const char *msg);
+
+/* Signal by name ("KILL", "SIGKILL", "RTMIN+1") or number; <0 if unknown. */
+int cli_parse_signal(const char *s);
+/* Strict non-negative int parse; false on garbage. */
+bool cli_parse_int(const char *s, int *out);
+
+int verb_create(int argc, char **argv);
+int verb_start(int argc, char **argv);
+int verb_run(int argc, char **argv);
+int verb_state(int argc, char **argv);
+int verb_kill(int argc, char **argv);
+int verb_delete(int argc, char **argv);
+int verb_list(int argc, char **argv);
+int verb_spec(int argc, char **argv);
+int verb_features(int argc, char **argv);
+int verb_exec(int argc, char **argv);
+int verb_ps(int argc, char **argv);
+
+/* Waits for pid (a child of ours), forwarding signals to it and, when
+ * console_master >= 0, proxying the terminal. Returns the exit code in the
+ * shell's convention (128+N for signal N). */
+int cli_wait_forward(pid_t pid, int console_master);
+
+#endif

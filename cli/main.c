@@ -1,0 +1,175 @@
+/* hull: entry point, global flags (runc's), verb dispatch, error reporting. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "runtime/container.h"
+#include "runtime/selfexe.h"
+#include "runtime/state.h"
+
+struct hull_global g_opts = {.root = HULL_DEFAULT_ROOT};
+
+static void json_escape(FILE *f, const char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+}
+
+void cli_log(const char *level, const char *msg) {
+    if (!g_opts.log_path) return;
+    int fd = open(g_opts.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "a");
+    if (!f) { close(fd); return; }
+    char ts[64];
+    hull_now_rfc3339(ts, sizeof ts);
+    if (g_opts.log_json) {
+        fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
+        json_escape(f, msg);
+        fprintf(f, "\",\"time\":\"%s\"}\n", ts);
+    } else {
+        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
+    }
+    fclose(f);
+}
+
+int cli_fail(const struct hull_err *err) {
+    const char *msg = err && err->msg[0] ? err->msg : "unknown error";
+    fprintf(stderr, "hull: %s\n", msg);
+    cli_log("error", msg);
+    return 1;
+}
+
+int cli_usage_error(const char *verb, const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hull: %s%s%s\n", verb ? verb : "", verb ? ": " : "", buf);
+    cli_log("error", buf);
+    return verb ? 1 : 2;
+}
+
+static void warn_to_stderr(const char *msg) {
+    fprintf(stderr, "hull: warning: %s\n", msg);
+    cli_log("warning", msg);
+}
+
+bool cli_parse_int(const char *s, int *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno || v < 0 || v > 1 << 30) return false;
+    *out = (int)v;
+    return true;
+}
+
+static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; const char *help; } verbs[] = {
+    {"create", verb_create, true, "create a container from a bundle"},
+    {"start", verb_start, false, "start a created container"},
+    {"run", verb_run, true, "create and start a container, wait for it"},
+    {"state", verb_state, false, "print the state of a container"},
+    {"kill", verb_kill, false, "send a signal to a container's init"},
+    {"delete", verb_delete, false, "delete a container"},
+    {"list", verb_list, false, "list containers"},
+    {"exec", verb_exec, true, "run a process in a running container"},
+    {"ps", verb_ps, false, "list the processes of a container"},
+    {"spec", verb_spec, false, "write a default config.json"},
+    {"features", verb_features, false, "print what this runtime supports (JSON)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: hull [global options] COMMAND [options] [args]\n\n"
+               "hull runs OCI containers, in namespaces (default) or in a microVM.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
+    fprintf(f, "\nglobal options:\n"
+               "  --root DIR            state directory (default %s)\n"
+               "  --log FILE            also write errors and warnings to FILE\n"
+               "  --log-format FMT      text (default) or json\n"
+               "  --debug               verbose logging\n"
+               "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
+               "  --vm                  run containers in a microVM\n"
+               "  -v, --version         print the version\n"
+               "  -h, --help            this text\n",
+            HULL_DEFAULT_ROOT);
+}
+
+int main(int argc, char **argv) {
+    g_opts.argv0 = argv[0];
+    hull_set_warn_handler(warn_to_stderr);
+    char *a0 = strdup(argv[0]);
+    if (strcmp(basename(a0), "hull-vm") == 0) g_opts.vm = true;
+    free(a0);
+
+    enum { O_ROOT = 256, O_LOG, O_LOGFMT, O_DEBUG, O_SYSTEMD, O_VM, O_ROOTLESS, O_CRIU };
+    static const struct option opts[] = {
+        {"root", required_argument, NULL, O_ROOT},   {"log", required_argument, NULL, O_LOG},
+        {"log-format", required_argument, NULL, O_LOGFMT}, {"debug", no_argument, NULL, O_DEBUG},
+        {"systemd-cgroup", no_argument, NULL, O_SYSTEMD}, {"vm", no_argument, NULL, O_VM},
+        {"rootless", required_argument, NULL, O_ROOTLESS}, {"criu", required_argument, NULL, O_CRIU},
+        {"version", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_ROOT: g_opts.root = optarg; break;
+        case O_LOG: g_opts.log_path = optarg; break;
+        case O_LOGFMT:
+            if (strcmp(optarg, "json") == 0) g_opts.log_json = true;
+            else if (strcmp(optarg, "text") != 0) return cli_usage_error(NULL, "--log-format: unknown format \"%s\" (text or json)", optarg);
+            break;
+        case O_DEBUG: g_opts.debug = true; break;
+        case O_SYSTEMD: g_opts.systemd_cgroup = true; break;
+        case O_VM: g_opts.vm = true; break;
+        case O_ROOTLESS: case O_CRIU: break;   /* accepted for runc compatibility */
+        case 'v':
+            printf("hull version %s\nspec: 1.2.0\n", HULL_VERSION);
+            return 0;
+        case 'h': usage(stdout); return 0;
+        default:
+            return cli_usage_error(NULL, "unknown global option \"%s\" (see hull --help)", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *verb = argv[optind];
+    if (strcmp(verb, "help") == 0) { usage(stdout); return 0; }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
+        if (strcmp(verb, verbs[i].name) != 0) continue;
+        if (g_opts.systemd_cgroup && verbs[i].needs_sealed) {
+            struct hull_err err;
+            hull_err_set(&err, ENOTSUP, "--systemd-cgroup: the systemd cgroup driver is not supported yet; "
+                                        "run without it (hull manages cgroupfs directly)");
+            return cli_fail(&err);
+        }
+        if (verbs[i].needs_sealed) {
+            /* Verbs whose process enters a container run from a sealed copy of
+             * the binary, so a container can never rewrite hull through
+             * /proc/PID/exe. */
+            struct hull_err err = {0};
+            if (hull_selfexe_ensure_sealed(argv, environ, &err) < 0) return cli_fail(&err);
+        }
+        optind++;
+        int vargc = argc - optind + 1;
+        char **vargv = argv + optind - 1;
+        optind = 1;
+        return verbs[i].fn(vargc, vargv);
+    }
+    return cli_usage_error(NULL, "unknown command \"%s\" (see hull --help)", verb);
+}

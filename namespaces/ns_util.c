@@ -1,0 +1,93 @@
+/* Namespace plumbing for the executor: opening namespace files safely, the
+ * user namespace id maps, and the state JSON that hooks in the child read. */
+#include "namespaces/executor_internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/nsfs.h>
+#include <yajl/yajl_gen.h>
+
+#include "runtime/fsutil.h"
+
+int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return hull_err_sys(err, "open %s namespace %s", hull_ns_type_name(type), path);
+    /* A regular file passed as a namespace path must not be accepted silently. */
+    int kind = ioctl(fd, NS_GET_NSTYPE);
+    if (kind < 0) {
+        hull_err_sys(err, "%s namespace %s: not a namespace file", hull_ns_type_name(type), path);
+        close(fd);
+        return -EINVAL;
+    }
+    if (kind != hull_ns_clone_flag(type)) {
+        close(fd);
+        return hull_err_set(err, EINVAL, "%s namespace %s: is a namespace of another type", hull_ns_type_name(type),
+                            path);
+    }
+    return fd;
+}
+
+static int write_map(pid_t pid, const char *file, const struct hull_idmap *m, size_t n, struct hull_err *err) {
+    char buf[4096];
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof buf; i++)
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                                m[i].size);
+    if (len >= sizeof buf) return hull_err_set(err, E2BIG, "%s: too many mappings", file);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return hull_err_sys(err, "open %s", path);
+    ssize_t w = write(fd, buf, len);
+    int saved = errno;
+    close(fd);
+    if (w != (ssize_t)len) {
+        errno = w < 0 ? saved : EIO;
+        return hull_err_sys(err, "write %s (\"%.*s\")", path, (int)(len ? len - 1 : 0), buf);
+    }
+    return 0;
+}
+
+int hull_ns_write_idmaps(pid_t pid, const struct hull_linux *lx, struct hull_err *err) {
+    if (geteuid() != 0) {
+        /* Unprivileged: the kernel only accepts a gid map after setgroups is denied. */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+        if (hull_write_str(path, "deny") < 0 && errno != ENOENT) return hull_err_sys(err, "write %s", path);
+    }
+    int r = write_map(pid, "uid_map", lx->uid_mappings, lx->n_uid_mappings, err);
+    if (r < 0) return r;
+    return write_map(pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
+}
+
+#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+char *hull_init_state_json(const struct hull_create_req *req, pid_t host_pid, const char *status) {
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) return NULL;
+    yajl_gen_map_open(g);
+    GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
+    GSTR(g, "id"); GSTR(g, req->id);
+    GSTR(g, "status"); GSTR(g, status);
+    GSTR(g, "pid"); yajl_gen_integer(g, host_pid);
+    GSTR(g, "bundle"); GSTR(g, req->bundle);
+    GSTR(g, "annotations");
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < req->spec->n_annotations; i++) {
+        GSTR(g, req->spec->annotations[i].key);
+        GSTR(g, req->spec->annotations[i].value);
+    }
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    char *out = strndup((const char *)buf, len);
+    yajl_gen_free(g);
+    return out;
+}

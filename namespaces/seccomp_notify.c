@@ -1,0 +1,67 @@
+/* Hand the seccomp user-notification fd to the agent at linux.seccomp.listenerPath:
+ * one message on an AF_UNIX stream socket whose body is the container process
+ * state JSON ({"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"})
+ * and whose SCM_RIGHTS carries the fd, as the runtime spec describes. */
+#include "namespaces/process.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int hull_seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,
+                               struct hull_err *err) {
+    if (!listener_path || !listener_path[0])
+        return hull_err_set(err, EINVAL, "seccomp listener: listenerPath is empty");
+    if (notify_fd < 0) return hull_err_set(err, EBADF, "seccomp listener %s: no notify fd", listener_path);
+    if (!state_json || !state_json[0])
+        return hull_err_set(err, EINVAL, "seccomp listener %s: empty state", listener_path);
+
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    size_t plen = strlen(listener_path);
+    if (plen >= sizeof addr.sun_path)
+        return hull_err_set(err, ENAMETOOLONG, "seccomp listener %s: path too long for a unix socket",
+                            listener_path);
+    memcpy(addr.sun_path, listener_path, plen + 1);
+
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return hull_err_sys(err, "seccomp listener %s: socket", listener_path);
+    if (connect(sock, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int rc = hull_err_sys(err, "seccomp listener: connect %s", listener_path);
+        close(sock);
+        return rc;
+    }
+
+    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+    memset(&u, 0, sizeof u);
+    struct iovec iov = { .iov_base = (void *)state_json, .iov_len = strlen(state_json) };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                          .msg_controllen = sizeof u.buf };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
+
+    /* The fd travels with the first byte; the rest of a (rare) partial send is
+     * sent as plain data so the listener still reads the whole JSON. */
+    size_t total = iov.iov_len, sent = 0;
+    int rc = 0;
+    while (sent < total) {
+        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = hull_err_sys(err, "seccomp listener %s: sendmsg", listener_path);
+            break;
+        }
+        sent += (size_t)n;
+        iov.iov_base = (char *)state_json + sent;
+        iov.iov_len = total - sent;
+        msg.msg_control = NULL;
+        msg.msg_controllen = 0;
+    }
+    close(sock);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/* Parent <-> init child messages over a SOCK_SEQPACKET socketpair during create
+ * (and exec). One message per datagram, optionally carrying one fd. A closed
+ * socket means the other side died: the child dies with the parent
+ * (PR_SET_PDEATHSIG) and the parent reports "init exited during create". */
+#ifndef HULL_NAMESPACES_SYNC_H
+#define HULL_NAMESPACES_SYNC_H
+
+#include <stdint.h>
+#include "runtime/error.h"
+
+enum hull_sync_type {
+    HULL_SYNC_GO = 1,        /* parent -> child: carry on (value: host pid of the child) */
+    HULL_SYNC_PREPARED,      /* child -> parent: mounts done, run createRuntime hooks now */
+    HULL_SYNC_CONSOLE,       /* child -> parent: pty master (fd) */
+    HULL_SYNC_SECCOMP,       /* child -> parent: seccomp notify fd (fd) */
+    HULL_SYNC_READY,         /* child -> parent: waiting for start */
+    HULL_SYNC_ERROR,         /* child -> parent: failed (text) */
+};
+
+struct hull_sync_msg {
+    uint32_t type;
+    int32_t value;
+    char text[HULL_ERR_MSG_MAX];
+};
+
+/* 0, or <0 with err set. send: fd < 0 means no fd. recv: *fd gets -1 or the fd;
+ * a peer that closed gives -EPIPE. */
+int hull_sync_send(int sock, uint32_t type, int32_t value, const char *text, int fd, struct hull_err *err);
+int hull_sync_recv(int sock, struct hull_sync_msg *m, int *fd, struct hull_err *err);
+/* Child side: report err to the parent (best effort) and _exit(1). */
+void hull_sync_fail(int sock, const struct hull_err *err) __attribute__((noreturn));
+
+#endif

@@ -1,0 +1,66 @@
+/* The OCI lifecycle (create -> created -> start -> running -> stopped ->
+ * delete) over the state store and an executor. Everything here is shared by
+ * the shared-kernel and microVM executors; the CLI calls only this. */
+#ifndef HULL_RUNTIME_CONTAINER_H
+#define HULL_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "runtime/executor.h"
+#include "runtime/state.h"
+
+struct hull_create_opts {
+    const char *root;            /* state root (--root) */
+    const char *id;
+    const char *bundle;          /* may be relative; default "." */
+    const char *pid_file;
+    const char *console_socket;
+    bool want_console_master;    /* run -t with no socket */
+    bool no_pivot, no_new_keyring;
+    int preserve_fds;
+    bool force_vm;               /* --vm / hull-vm */
+};
+
+struct hull_created {
+    pid_t pid;
+    int console_master;          /* -1 unless want_console_master */
+};
+
+int hull_container_create(const struct hull_create_opts *o, struct hull_created *out, struct hull_err *err);
+/* Releases a created container; runs poststart hooks (failures warn). */
+int hull_container_start(const char *root, const char *id, struct hull_err *err);
+/* Signals the init (or, with all, every process in the cgroup). A stopped
+ * container is an error, as in runc. */
+int hull_container_kill(const char *root, const char *id, int sig, bool all, struct hull_err *err);
+/* Removes a stopped container (force: kill it first): cgroup, state, then the
+ * poststop hooks (failures warn). */
+int hull_container_delete(const char *root, const char *id, bool force, struct hull_err *err);
+
+/* state: fills *st (caller releases) and *status. */
+int hull_container_state(const char *root, const char *id, struct hull_state *st, enum hull_status *status,
+                         struct hull_err *err);
+
+struct hull_exec_opts {
+    const char *root, *id;
+    struct hull_spec *process_owner;     /* holds the process (from --process or built by the CLI) */
+    const struct hull_process *process;
+    const char *console_socket;
+    bool want_console_master;
+    const char *pid_file;
+    int preserve_fds;
+};
+int hull_container_exec(const struct hull_exec_opts *o, pid_t *pid, int *console_master, struct hull_err *err);
+
+/* Warnings from hooks that must not fail the operation; printed by the CLI. */
+typedef void (*hull_warn_fn)(const char *msg);
+void hull_set_warn_handler(hull_warn_fn fn);
+void hull_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes the pid to path atomically (pid-file semantics of runc). */
+int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err);
+
+
+/* The config a container was created with (saved at create). */
+int hull_container_config(const char *root, const char *id, struct hull_spec **spec, struct hull_err *err);
+
+#endif

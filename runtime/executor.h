@@ -1,0 +1,64 @@
+/* The executor seam: how a container's process actually runs. runtime/ owns
+ * the lifecycle and the state; an executor only creates the init process (and
+ * later exec'd processes) and releases it on start. Two implementations:
+ * namespaces/ (shared kernel) and vm-shim/ (microVM). */
+#ifndef HULL_RUNTIME_EXECUTOR_H
+#define HULL_RUNTIME_EXECUTOR_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "runtime/spec.h"
+
+struct hull_cgroup;
+
+struct hull_create_req {
+    const char *id;
+    const char *bundle;            /* absolute */
+    const char *rootfs;            /* absolute */
+    const struct hull_spec *spec;
+    int state_dir_fd;              /* <root>/<id>: exec.sock is bound here */
+    struct hull_cgroup *cgroup;    /* already created; the executor puts the init in it */
+    const char *console_socket;    /* process.terminal: where the pty master goes */
+    bool want_console_master;      /* `run -t` without a socket: return the master instead */
+    bool no_pivot;
+    bool no_new_keyring;
+    int preserve_fds;              /* fds 3 .. 3+n-1 stay open in the container */
+
+    /* Called once the init exists and its namespaces/mounts are ready, before
+     * pivot_root: runtime/ records the pid and runs prestart + createRuntime
+     * hooks. A failure aborts the create. */
+    int (*on_created_runtime)(void *opaque, pid_t pid, struct hull_err *err);
+    void *opaque;
+
+    /* outputs */
+    pid_t pid;
+    int console_master;            /* -1 unless want_console_master */
+};
+
+struct hull_exec_req {
+    pid_t init_pid;                /* the container's init, whose namespaces we join */
+    const struct hull_spec *spec;  /* the container's config (seccomp, apparmor, ...) */
+    const struct hull_process *process;  /* what to run */
+    struct hull_cgroup *cgroup;
+    const char *console_socket;
+    bool want_console_master;
+    int preserve_fds;
+    /* outputs */
+    pid_t pid;
+    int console_master;
+};
+
+struct hull_executor_ops {
+    const char *name;                                   /* "linux", "vm" */
+    int (*create)(struct hull_create_req *req, struct hull_err *err);
+    /* Releases a created init; returns once it is past the start barrier. */
+    int (*start)(int state_dir_fd, pid_t pid, struct hull_err *err);
+    int (*exec)(struct hull_exec_req *req, struct hull_err *err);
+};
+
+extern const struct hull_executor_ops hull_linux_executor;
+
+/* Host pid of the running `start` barrier file in the state dir. */
+#define HULL_EXEC_SOCK "exec.sock"
+
+#endif

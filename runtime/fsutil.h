@@ -1,0 +1,23 @@
+/* Small file helpers shared by every folder (they may include runtime/ headers). */
+#ifndef HULL_RUNTIME_FSUTIL_H
+#define HULL_RUNTIME_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p; 0 or -1 with errno. */
+int hull_mkdir_p(const char *path, mode_t mode);
+/* Writes name.tmp.<pid> in dir_fd then renames it over name: readers see the
+ * old or the new content, never a torn file. 0 or -1 with errno. */
+int hull_write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode);
+/* Whole file (NUL-terminated, malloc'd), at most max bytes; NULL with errno. */
+char *hull_read_file_at(int dir_fd, const char *name, size_t max, size_t *len);
+/* Writes a string to an existing file (e.g. /proc or cgroup knobs). 0 or -1 with errno. */
+int hull_write_str(const char *path, const char *s);
+/* rm -rf that never follows symlinks and stays on one filesystem. 0 or -1 with errno. */
+int hull_rm_rf(const char *path);
+/* Reads until EOF / writes everything, retrying on EINTR. */
+ssize_t hull_read_all(int fd, void *buf, size_t len);
+int hull_write_all(int fd, const void *buf, size_t len);
+
+#endif

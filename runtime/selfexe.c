@@ -1,0 +1,101 @@
+/* Re-executing hull from a sealed memfd copy of itself (CVE-2019-5736).
+ *
+ * Memory cost: the memfd holds one copy of the hull binary in shmem pages
+ * (the size of build/hull, a few hundred KiB; it is not duplicated per mapping).
+ * It lives only while a process is running from it: the memfd is close-on-exec,
+ * so once the container process execs its own program, or the hull process
+ * that re-executed exits, the last reference goes and the pages are freed.
+ * Callers should therefore re-exec only in the process that will enter the
+ * container, not in long-lived monitors. */
+#include "runtime/selfexe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U     /* kernel >= 6.3: ask for an executable memfd explicitly */
+#endif
+
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
+static int exe_seals(void) {
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int seals = fcntl(fd, F_GET_SEALS);   /* EINVAL for anything but a memfd/shmem file */
+    close(fd);
+    return seals;
+}
+
+bool hull_selfexe_is_sealed(void) {
+    int seals = exe_seals();
+    return seals >= 0 && (seals & F_SEAL_WRITE);
+}
+
+static int make_memfd(struct hull_err *err) {
+    /* With vm.memfd_noexec = 1 a memfd made without MFD_EXEC is not
+     * executable; older kernels reject the unknown flag with EINVAL. */
+    int fd = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+    if (fd < 0 && errno == EINVAL) fd = memfd_create("hull", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return hull_err_sys(err, "memfd_create for the sealed hull copy");
+    return fd;
+}
+
+static int copy_exe(int src, int dst, off_t size, struct hull_err *err) {
+    off_t done = 0;
+    while (done < size) {
+        ssize_t n = sendfile(dst, src, NULL, (size_t)(size - done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return hull_err_sys(err, "copy /proc/self/exe into the memfd");
+        }
+        if (n == 0) return hull_err_set(err, EIO, "copy /proc/self/exe: file shrank while copying");
+        done += n;
+    }
+    return 0;
+}
+
+int hull_selfexe_ensure_sealed(char **argv, char **envp, struct hull_err *err) {
+    int seals = exe_seals();
+    if (seals >= 0 && (seals & F_SEAL_WRITE)) return 0;
+    if (seals >= 0) {
+        /* Running from a memfd that is not sealed: re-executing would copy the
+         * same unsealed file again and could loop; refuse instead. */
+        return hull_err_set(err, EPERM, "/proc/self/exe is a memfd without F_SEAL_WRITE; refusing to "
+                                        "enter a container from it");
+    }
+
+    int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (src < 0) return hull_err_sys(err, "open /proc/self/exe");
+    struct stat st;
+    if (fstat(src, &st) < 0) {
+        int rc = hull_err_sys(err, "stat /proc/self/exe");
+        close(src);
+        return rc;
+    }
+    int mfd = make_memfd(err);
+    if (mfd < 0) {
+        close(src);
+        return mfd;
+    }
+    int rc = copy_exe(src, mfd, st.st_size, err);
+    close(src);
+    if (rc < 0) goto fail;
+    if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0) {
+        rc = hull_err_sys(err, "seal the hull memfd");
+        goto fail;
+    }
+    /* The memfd is close-on-exec: execveat(fd, "", AT_EMPTY_PATH) on an ELF
+     * binary does not need the fd after the exec, so nothing leaks into the
+     * new image (or the container). */
+    fexecve(mfd, argv, envp);
+    rc = hull_err_sys(err, "re-exec hull from the sealed memfd");
+fail:
+    close(mfd);
+    return rc;
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs every Debian package hull's build, tests and benchmarks need.
+# Used by `make deps` and .ci/run. Safe to run again.
+set -eu
+PKGS="build-essential pkg-config libcap-dev libseccomp-dev libmnl-dev libyajl-dev libarchive-dev libssl-dev
+      busybox-static jq crun runc iproute2 procps util-linux perl time
+      clang libclang-rt-14-dev"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    echo "installing:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
