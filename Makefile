@@ -24,20 +24,28 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 .PHONY: all deps check unit integration asan bench install clean fuzz
 all: $(BUILD)/hull
 
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC  $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libhull.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/hull: $(CLI_OBJ) $(BUILD)/libhull.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhull.a $(LDLIBS)
+	@echo "  LD  $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhull.a $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(BUILD)/libhull.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhull.a $(LDLIBS)
+	@echo "  CC  $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhull.a $(LDLIBS)
 
 deps:
 	./tests/lib/install-deps.sh

@@ -162,7 +162,7 @@ void hull_init_child(struct hull_init_args *a) {
     CHECK(hull_sync_send(a->sync_fd, HULL_SYNC_PREPARED, 0, NULL, -1, &err));
     expect_go(a->sync_fd, NULL);
     if (spec->hooks.n[HULL_HOOK_CREATE_CONTAINER]) {
-        char *state = hull_init_state_json(req, host_pid, "created");
+        char *state = hull_init_state_json(req, host_pid, "creating");
         int r = hull_hooks_run(HULL_HOOK_CREATE_CONTAINER, spec->hooks.list[HULL_HOOK_CREATE_CONTAINER],
                                spec->hooks.n[HULL_HOOK_CREATE_CONTAINER], state ? state : "{}", &err);
         free(state);
@@ -196,7 +196,7 @@ void hull_init_child(struct hull_init_args *a) {
     if (wait_for_start(a, &err) < 0) _exit(1);
 
     if (spec->hooks.n[HULL_HOOK_START_CONTAINER]) {
-        char *state = hull_init_state_json(req, host_pid, "running");
+        char *state = hull_init_state_json(req, host_pid, "created");
         int r = hull_hooks_run(HULL_HOOK_START_CONTAINER, spec->hooks.list[HULL_HOOK_START_CONTAINER],
                                spec->hooks.n[HULL_HOOK_START_CONTAINER], state ? state : "{}", &err);
         free(state);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
+#include "runtime/device_rules.h"
 #include "runtime/fsutil.h"
 #include "runtime/hooks.h"
 #include "namespaces/process.h"
@@ -89,10 +90,10 @@ static int resolve_paths(const struct hull_create_opts *o, const struct hull_spe
     char tmp[PATH_MAX * 2];
     if (spec->root_path[0] == '/') snprintf(tmp, sizeof tmp, "%s", spec->root_path);
     else snprintf(tmp, sizeof tmp, "%s/%s", bundle, spec->root_path);
-    if (!realpath(tmp, rootfs)) return hull_err_sys(err, "rootfs %s", tmp);
+    if (!realpath(tmp, rootfs)) return hull_err_sys(err, "config.json: root.path: %s", tmp);
     struct stat sb;
     if (stat(rootfs, &sb) < 0 || !S_ISDIR(sb.st_mode))
-        return hull_err_set(err, ENOTDIR, "rootfs %s: not a directory", rootfs);
+        return hull_err_set(err, ENOTDIR, "config.json: root.path: %s is not a directory", rootfs);
     return 0;
 }
 
@@ -141,7 +142,9 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
         goto fail;
     }
     if ((r = hull_state_write(dir_fd, &st, err)) < 0) goto fail;
-    if ((r = hull_cgroup_create(cg, &spec->linux.resources, err)) < 0) goto fail;
+    struct hull_resources res;
+    hull_effective_resources(spec, &res);
+    if ((r = hull_cgroup_create(cg, &res, err)) < 0) goto fail;
     free(st.cgroup_json);
     st.cgroup_json = hull_cgroup_to_json(cg);   /* now records which directories hull made */
     if ((r = hull_state_write(dir_fd, &st, err)) < 0) goto fail;

@@ -14,9 +14,15 @@ int sj_fail(struct sj *c, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->plen)
-        return hull_err_set(c->err, EINVAL, "%s%s: %s", c->prefix, c->path, msg);
-    return hull_err_set(c->err, EINVAL, "%s%s", c->prefix, msg);
+    int r;
+    if (c->plen) r = hull_err_set(c->err, EINVAL, "%s%s: %s", c->prefix, c->path, msg);
+    else r = hull_err_set(c->err, EINVAL, "%s%s", c->prefix, msg);
+    /* Keys and values quoted in the message come from the file: keep
+     * control characters (newlines, escapes) out of the one-line message. */
+    if (c->err)
+        for (char *p = c->err->msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return r;
 }
 
 static size_t sj_push_fmt(struct sj *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

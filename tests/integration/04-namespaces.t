@@ -88,11 +88,11 @@ rt delete --force "$ID" >/dev/null 2>&1
 # time namespace: only if the runtime says it supports it
 if rt features 2>/dev/null | jq -e '.linux.namespaces | index("time")' >/dev/null 2>&1; then
     mkbundle b6
-    cfg_set '.linux.namespaces += [{type: "time"}] | .linux.timeOffsets = {monotonic: {secs: 86400, nanosecs: 0}}'
+    cfg_set '.linux.namespaces += [{type: "time"}] | .linux.timeOffsets = {monotonic: {secs: 86400, nanosecs: 0}, boottime: {secs: 86400, nanosecs: 0}}'
     ctr_sh 'cut -d. -f1 /proc/uptime; stat -L -c %i /proc/self/ns/time'
     host_up=$(cut -d. -f1 /proc/uptime)
     inner_up=$(printf '%s\n' "$OUT" | sed -n 1p)
-    cmp_ok "${inner_up:-0}" -ge $((host_up + 86000)) "time namespace: monotonic offset of one day shows in /proc/uptime"
+    cmp_ok "${inner_up:-0}" -ge $((host_up + 86000)) "time namespace: a boottime offset of one day shows in /proc/uptime"
     isnt "$(printf '%s\n' "$OUT" | sed -n 2p)" "$(host_ns time)" "time namespace inode differs from the host's"
 else
     skip "the time namespace is not in $RT_NAME's features" 2

@@ -637,6 +637,8 @@ static void test_hostile(void) {
     n += 10000;
     sprintf(longkey + n, "\":5}}");
     parse_fails(longkey, "expected a string", "long key in error path");
+    parse_fails("{\"annotations\":{\"a\\nb\\u001b[31m\":5}}", "annotations.a?b?[31m: expected a string",
+                "control characters in keys are neutralised in messages");
     free(longkey);
 }
 
