@@ -8,6 +8,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu17 -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+LDFLAGS += -Wl,--as-needed -Wl,-O1
 LDLIBS  += $(PKG_LIBS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS  += -DHULL_VERSION='"$(VERSION)"'

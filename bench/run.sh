@@ -44,8 +44,16 @@ if [ "${1:-}" = --loop ]; then
     for spec in "$@"; do
         "${spec#*=}" --root "$W/state-${spec%%=*}" run --bundle "$W/bundle" "warm-$PHASE-${spec%%=*}" </dev/null >/dev/null 2>&1
     done
+    # Fairness: the order rotates every round, and each measured run starts after a
+    # settle pause. On cgroup v1 the first migration into a cgroup waits for an RCU
+    # grace period unless another migration happened moments before, so a runtime
+    # that always ran right after another one would inherit its warm state.
+    specs=("$@")
+    n=${#specs[@]}
     for ((i = 1; i <= RUNS; i++)); do
-        for spec in "$@"; do
+        for ((k = 0; k < n; k++)); do
+            spec=${specs[$(((i + k) % n))]}
+            sleep "$SETTLE"
             one "${spec%%=*}" "${spec#*=}" "b-$PHASE-${spec%%=*}-$i-$$"
         done
     done
@@ -61,6 +69,7 @@ case $HULL in /*) ;; *) HULL=$PWD/$HULL ;; esac
 [ -x /bin/busybox ] || die "needs busybox-static (/bin/busybox)" 2
 command -v jq >/dev/null || die "needs jq" 2
 RUNS=${BENCH_RUNS:-21}
+export SETTLE=${BENCH_SETTLE:-0.1}   # seconds of quiet before each measured run
 CRUN=${CRUN-$(command -v crun || true)}
 RUNC=${RUNC-$(command -v runc || true)}
 PHASES=${BENCH_PHASES:-nohybrid host}

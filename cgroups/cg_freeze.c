@@ -82,7 +82,7 @@ static int signal_all(const char *dir, int sig, struct hull_err *err) {
 }
 
 static int wait_empty(const char *dir, struct hull_err *err) {
-    for (int waited = 0;; waited += 5) {
+    for (int waited = 0;; waited += 1) {
         pid_t *pids = NULL;
         size_t n = 0;
         int r = cg_read_pids(dir, &pids, &n, err);
@@ -93,7 +93,7 @@ static int wait_empty(const char *dir, struct hull_err *err) {
         if (waited >= EMPTY_WAIT_MS)
             return hull_err_set(err, ETIMEDOUT, "cgroup %s: %zu process(es) still there %d ms after SIGKILL",
                                 dir, n, EMPTY_WAIT_MS);
-        cg_sleep_ms(5);
+        cg_sleep_ms(1);
     }
 }
 
@@ -103,6 +103,15 @@ int hull_cgroup_kill_all(struct hull_cgroup *cg, int sig, struct hull_err *err) 
     int r;
     if (sig != SIGKILL) return signal_all(prim->path, sig, err);
 
+    /* The common case at delete: the init has exited and took its pid
+     * namespace with it. An empty cgroup needs no freeze/kill/thaw round. */
+    {
+        pid_t *pids = NULL;
+        size_t n = 0;
+        r = cg_read_pids(prim->path, &pids, &n, err);
+        free(pids);
+        if (r == -ENOENT || (r == 0 && n == 0 && (!v2 || v2 == prim))) return 0;
+    }
     bool v2_killed = false;
     if (v2 && cg_file_exists(v2->path, "cgroup.kill")) {
         if ((r = cg_write(v2->path, "cgroup.kill", "1", err)) < 0) return r;

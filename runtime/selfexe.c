@@ -1,6 +1,14 @@
-/* Re-executing hull from a sealed memfd copy of itself (CVE-2019-5736).
+/* Re-executing hull from a copy of itself the container cannot write
+ * (CVE-2019-5736).
  *
- * Memory cost: the memfd holds one copy of the hull binary in shmem pages
+ * First choice, no memory cost at all: a detached, read-only bind mount of
+ * the binary (open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_RDONLY)),
+ * executed through its fd. The mount is in no mount table, so nothing can
+ * remount it writable, and any open-for-write through /proc/PID/exe fails
+ * with EROFS. It needs CAP_SYS_ADMIN; without it (rootless) hull falls back to
+ * a sealed memfd copy.
+ *
+ * Memory cost of the fallback: the memfd holds one copy of the hull binary in shmem pages
  * (the size of build/hull, a few hundred KiB; it is not duplicated per mapping).
  * It lives only while a process is running from it: the memfd is close-on-exec,
  * so once the container process execs its own program, or the hull process
@@ -12,11 +20,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/mount.h>
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U     /* kernel >= 6.3: ask for an executable memfd explicitly */
@@ -32,9 +45,32 @@ static int exe_seals(void) {
     return seals;
 }
 
+/* Running from a read-only mount: either our own detached bind or a binary
+ * installed on a read-only filesystem; neither can be written through. */
+static bool exe_on_readonly_mount(void) {
+    struct statvfs sv;
+    return statvfs("/proc/self/exe", &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
 bool hull_selfexe_is_sealed(void) {
     int seals = exe_seals();
-    return seals >= 0 && (seals & F_SEAL_WRITE);
+    return (seals >= 0 && (seals & F_SEAL_WRITE)) || exe_on_readonly_mount();
+}
+
+/* Returns only on failure (<0): the caller then tries the memfd. */
+static int exec_readonly_bind(char **argv, char **envp) {
+    int fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+    int e = -errno;
+    close(fd);
+    return e;
 }
 
 static int make_memfd(struct hull_err *err) {
@@ -63,6 +99,8 @@ static int copy_exe(int src, int dst, off_t size, struct hull_err *err) {
 int hull_selfexe_ensure_sealed(char **argv, char **envp, struct hull_err *err) {
     int seals = exe_seals();
     if (seals >= 0 && (seals & F_SEAL_WRITE)) return 0;
+    if (seals < 0 && exe_on_readonly_mount()) return 0;
+    if (seals < 0 && !getenv("HULL_SELFEXE_MEMFD")) exec_readonly_bind(argv, envp);
     if (seals >= 0) {
         /* Running from a memfd that is not sealed: re-executing would copy the
          * same unsealed file again and could loop; refuse instead. */

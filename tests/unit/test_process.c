@@ -182,9 +182,10 @@ static void test_identity(void) {
         .caps = { .present = true, .bounding = nb, .effective = nb, .permitted = nb, .ambient = nb },
     } };
     run_child(c_identity, &bad, &r);
-    ok(child_exit_code(&r) == 1, "ambient cap that is not inheritable fails");
-    like(r.out, "raise ambient CAP_NET_BIND_SERVICE: Operation not permitted (an ambient cap must also be inheritable)",
-         "... with a message naming the cap and the reason");
+    /* crun and runc `spec` list ambient caps without inheritable ones; the
+     * kernel refuses them, and runtimes skip them rather than fail. */
+    if (!ok(child_exit_code(&r) == 0, "ambient cap that is not inheritable is skipped, not fatal")) diag("%s", r.out);
+    is_int(field_hex(r.out, "CapAmb"), 0, "... and the ambient set stays empty (inheritable never added implicitly)");
 
     /* CAP_SYS_RESOURCE is missing from this host's bounding set; elsewhere
      * the child drops it first, so hull cannot grant it either way. */

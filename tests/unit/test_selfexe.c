@@ -72,11 +72,26 @@ static int child_mode(int fd, char **argv) {
     if (ro >= 0 && pread(ro, magic, 4, 0) != 4) magic[0] = '\0';
     if (ro >= 0) close(ro);
     int again = hull_selfexe_ensure_sealed(argv, environ, &err);
+
     report(fd, "exe=%s seals=%d write_blocked=%d magic_ok=%d again=%d leaked=%d arg=%s "
            "(open: %s, write: %s, ftruncate: %s)",
            exe, seals, open_err || write_err, memcmp(magic, "\x7f" "ELF", 4) == 0,
            again, memfd_leaked(), argv[1] ? argv[1] : "(none)", strerror(open_err),
            strerror(write_err), strerror(trunc_err));
+    /* CVE-2019-5736 proper: keep an O_PATH handle on the binary, wait until
+     * nothing runs it any more (no ETXTBSY), then reopen it for writing
+     * through /proc/self/fd. A shell does the waiting so that the helper
+     * itself is not running this binary. */
+    int opath = open("/proc/self/exe", O_PATH);
+    if (opath >= 0 && fork() == 0) {
+        char script[512];
+        snprintf(script, sizeof script,
+                 "while [ -e /proc/%d/exe ] && [ \"$(readlink /proc/%d/exe)\" = \"%s\" ]; do sleep 0.01; done; "
+                 "e=$( { : >/proc/self/fd/%d; } 2>&1 ) && e=OPENED; printf ' late_write=%%s' \"$e\" >&%d",
+                 (int)getppid(), (int)getppid(), exe, opath, fd);
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(127);
+    }
     return 0;
 }
 
@@ -133,9 +148,20 @@ int main(int argc, char **argv) {
     ok(!hull_selfexe_is_sealed(), "the test binary on disk is not a sealed memfd");
 
     char out[1024];
+    /* Default path: a detached read-only bind of the binary, no copy. */
+    run_once(1, out, sizeof out);
+    diag("re-executed (read-only bind): %s", out);
+    like(out, "write_blocked=1 magic_ok=1", "read-only bind: writing to /proc/self/exe fails, content intact");
+    like(out, "Read-only file system", "read-only bind: reopening for write after the process exited gives EROFS");
+    like(out, "again=0", "read-only bind: ensure_sealed in the re-executed process returns 0 (no loop)");
+
+    /* Fallback path (rootless hosts): the sealed memfd copy. */
+    setenv("HULL_SELFEXE_MEMFD", "1", 1);
     run_once(1, out, sizeof out);
     diag("re-executed: %s", out);
     like(out, "exe=/memfd:hull (deleted)", "the re-executed process runs from a memfd");
+    like(out, "late_write=", "memfd: the late reopen was attempted");
+    ok(!strstr(out, "late_write=OPENED"), "memfd: reopening for write after the process exited fails");
     int want_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
     char want[64];
     snprintf(want, sizeof want, "seals=%d ", want_seals);
