@@ -22,7 +22,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps check unit integration asan bench install clean fuzz
+.PHONY: all deps demo check unit integration asan bench install clean fuzz
 all: $(BUILD)/hull
 
 Q := @
@@ -50,6 +50,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(BUILD)/libhull.a
 
 deps:
 	./tests/lib/install-deps.sh
+
+# The README's first command ends here: a busybox container from a built-in default.
+demo: $(BUILD)/hull
+	./tests/lib/demo.sh $(BUILD)/hull $(BUILD)/demo
 
 unit: $(UNIT_BIN)
 
