@@ -17,6 +17,7 @@ struct hull_init_args {
     uint64_t unshare_flags;      /* new namespaces the child makes itself (cgroup; all when joining a userns) */
     pid_t parent_pid;
     int n_preserve;              /* preserve_fds + LISTEN_FDS */
+    int n_listen;                /* socket-activation fds passed on (LISTEN_FDS) */
 };
 
 /* The init child; never returns. */

@@ -203,6 +203,22 @@ void hull_init_child(struct hull_init_args *a) {
         if (r < 0) _exit(1);
     }
     if (hull_close_fds_from(3 + a->n_preserve, NULL, 0, &err) < 0) _exit(1);
+    struct hull_process with_listen;
+    if (a->n_listen > 0) {
+        /* Socket activation (sd_listen_fds): the fds follow 0-2 in the
+         * container, and LISTEN_PID must name the process that gets them. */
+        with_listen = *p;
+        char **env = calloc(p->n_env + 3, sizeof *env);
+        if (!env) _exit(1);
+        size_t n = 0;
+        for (size_t i = 0; i < p->n_env; i++)
+            if (strncmp(p->env[i], "LISTEN_FDS=", 11) && strncmp(p->env[i], "LISTEN_PID=", 11)) env[n++] = p->env[i];
+        if (asprintf(&env[n++], "LISTEN_FDS=%d", a->n_listen) < 0) _exit(1);
+        if (asprintf(&env[n++], "LISTEN_PID=%d", (int)getpid()) < 0) _exit(1);
+        with_listen.env = env;
+        with_listen.n_env = n;
+        p = &with_listen;
+    }
     hull_process_exec(p, &err);
     /* exec failed: nobody listens on the sync socket any more; say it on stderr
      * like runc does, since stderr is the container's. */

@@ -228,7 +228,8 @@ static int linux_create(struct hull_create_req *req, struct hull_err *err) {
     c.args.sync_fd = c.args.listen_fd = -1;
     for (int i = 0; i < HULL_NS__COUNT; i++) c.args.join_fds[i] = -1;
     c.args.parent_pid = getpid();
-    c.args.n_preserve = req->preserve_fds + count_listen_fds();
+    c.args.n_listen = count_listen_fds();
+    c.args.n_preserve = req->preserve_fds + c.args.n_listen;
     req->pid = -1;
     req->console_master = -1;
 
