@@ -6,12 +6,14 @@ PKGS    := libcap libseccomp yajl libmnl libarchive libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WERROR  ?= -Werror
+# CFLAGS/LDFLAGS stay the user's (make CFLAGS=... works); the project's own
+# flags are always added on top.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu17 -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE -I. $(PKG_CFLAGS)
-LDFLAGS += -Wl,--as-needed -Wl,-O1
-LDLIBS  += $(PKG_LIBS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-CFLAGS  += -DHULL_VERSION='"$(VERSION)"'
+ALL_CFLAGS  = -std=gnu17 -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE \
+              -I. $(PKG_CFLAGS) -DHULL_VERSION='"$(VERSION)"' $(CFLAGS)
+ALL_LDFLAGS = -Wl,--as-needed -Wl,-O1 $(LDFLAGS)
+LDLIBS  += $(PKG_LIBS)
 
 # Every .c in a library folder goes into libhull.a; cli/ holds main().
 LIB_DIRS := runtime namespaces cgroups image net vm-shim
@@ -33,7 +35,7 @@ endif
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libhull.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -41,12 +43,12 @@ $(BUILD)/libhull.a: $(LIB_OBJ)
 
 $(BUILD)/hull: $(CLI_OBJ) $(BUILD)/libhull.a
 	@echo "  LD  $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhull.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhull.a $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(BUILD)/libhull.a
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	$(Q)$(CC) $(CFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhull.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhull.a $(LDLIBS)
 
 deps:
 	./tests/lib/install-deps.sh

@@ -17,11 +17,17 @@ struct hull_init_args {
     uint64_t unshare_flags;      /* new namespaces the child makes itself (cgroup; all when joining a userns) */
     pid_t parent_pid;
     int n_preserve;              /* preserve_fds + LISTEN_FDS */
+    bool in_cgroup;              /* HULL_SYNC_CGROUP received */
+    bool new_cgroupns;           /* unshare(CLONE_NEWCGROUP) once in the cgroup */
     int n_listen;                /* socket-activation fds passed on (LISTEN_FDS) */
 };
 
 /* The init child; never returns. */
 void hull_init_child(struct hull_init_args *a) __attribute__((noreturn));
+
+/* Unblocks every signal and restores default dispositions: whatever the
+ * caller of hull ignored or blocked must not leak into the container. */
+void hull_reset_signals(void);
 
 /* Opens ns path and checks it is a namespace of the expected kind. */
 int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err);

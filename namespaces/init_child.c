@@ -24,6 +24,20 @@
 #include "namespaces/sync.h"
 #include "runtime/hooks.h"
 
+/* Waits until the parent has moved us into our cgroup, then makes the cgroup
+ * namespace (its root is the cgroup we are in at unshare time). */
+static int wait_in_cgroup(void *opaque, struct hull_err *err) {
+    struct hull_init_args *a = opaque;
+    if (a->in_cgroup) return 0;
+    struct hull_sync_msg m;
+    int r = hull_sync_recv(a->sync_fd, &m, NULL, err);
+    if (r < 0) _exit(1);   /* parent gone */
+    if (m.type != HULL_SYNC_CGROUP) return hull_err_set(err, EPROTO, "init: expected the cgroup message, got %u", m.type);
+    a->in_cgroup = true;
+    if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) return hull_err_sys(err, "create cgroup namespace");
+    return 0;
+}
+
 static void expect_go(int sock, int32_t *value) {
     struct hull_err err = {0};
     struct hull_sync_msg m;
@@ -117,6 +131,7 @@ void hull_init_child(struct hull_init_args *a) {
     /* Die with the `create` process until it hands us over. (A parent that
      * died before this line is noticed as EOF on the sync socket.) */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    hull_reset_signals();
     /* Nothing of the caller's beyond the preserved fds reaches the container,
      * and the state directory's lock fd must not outlive `create`. */
     int keep[HULL_NS__COUNT + 2];
@@ -155,8 +170,10 @@ void hull_init_child(struct hull_init_args *a) {
     struct hull_rootfs_opts ro = {
         .rootfs = req->rootfs, .bundle = req->bundle, .no_pivot = req->no_pivot,
         .in_userns = a->new_userns || a->join_fds[HULL_NS_USER] >= 0,
+        .before_cgroup = wait_in_cgroup, .opaque = a,
     };
     CHECK(hull_rootfs_prepare(spec, &ro, &err));
+    CHECK(wait_in_cgroup(a, &err));
 
     /* prestart/createRuntime hooks run in the parent now, then createContainer here. */
     CHECK(hull_sync_send(a->sync_fd, HULL_SYNC_PREPARED, 0, NULL, -1, &err));

@@ -55,6 +55,7 @@ static void __attribute__((noreturn)) exec_child_main(struct exec_child *c) {
     struct hull_err err = {0};
     const struct hull_process *p = c->req->process;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    hull_reset_signals();
     struct hull_sync_msg m;
     if (hull_sync_recv(c->sync_fd, &m, NULL, &err) < 0 || m.type != HULL_SYNC_GO) _exit(1);
 

@@ -216,6 +216,10 @@ static int own_cgroup2_path(char *out, size_t len) {
 int hull_mount_cgroup(int root_fd, const struct hull_spec *spec, const struct hull_mount *m,
                       const struct hull_mount_opts *mo, const struct hull_rootfs_opts *o,
                       struct hull_err *err) {
+    if (o->before_cgroup) {
+        int r = o->before_cgroup(o->opaque, err);
+        if (r < 0) return r;
+    }
     struct cg_ctx c = {
         .root_fd = root_fd,
         .dest = m->destination,

@@ -3,6 +3,7 @@
 #include "namespaces/executor_internal.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,12 @@ char *hull_init_state_json(const struct hull_create_req *req, pid_t host_pid, co
     char *out = strndup((const char *)buf, len);
     yajl_gen_free(g);
     return out;
+}
+
+void hull_reset_signals(void) {
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -23,7 +23,12 @@ struct hull_rootfs_opts {
     bool no_pivot;             /* --no-pivot: MS_MOVE + chroot instead of pivot_root */
     bool in_userns;            /* running in a new user namespace: no mknod, bind devices */
     const char *console_slave; /* pty slave path when process.terminal, else NULL */
-    const char *cgroup_path_hint; /* unused by rootfs; reserved for cgroup mounts */
+    /* Called before anything that depends on the process's own cgroup (the
+     * cgroup mounts read /proc/self/cgroup). The executor moves the init into
+     * its cgroup while the rest of the rootfs is prepared, and this waits for
+     * it. NULL: already in place. */
+    int (*before_cgroup)(void *opaque, struct hull_err *err);
+    void *opaque;
 };
 
 int hull_rootfs_prepare(const struct hull_spec *spec, const struct hull_rootfs_opts *o,

@@ -15,6 +15,7 @@ enum hull_sync_type {
     HULL_SYNC_SECCOMP,       /* child -> parent: seccomp notify fd (fd) */
     HULL_SYNC_READY,         /* child -> parent: waiting for start */
     HULL_SYNC_ERROR,         /* child -> parent: failed (text) */
+    HULL_SYNC_CGROUP,        /* parent -> child: you are in your cgroup now */
 };
 
 struct hull_sync_msg {

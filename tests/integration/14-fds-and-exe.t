@@ -26,6 +26,14 @@ else
     skip "LISTEN_FDS handling is checked for hull only"; skip "(same)"
 fi
 
+# Signals the caller ignores or blocks must not reach the container's process.
+mkbundle b5
+# (grep itself, not a shell: shells ignore some signals on their own)
+set_args grep -E '^Sig(Ign|Blk)' /proc/self/status
+( trap '' PIPE INT; ctr_run; echo "$OUT" >"$TMP/sig.out" )
+like "$(cat "$TMP/sig.out")" 'SigIgn:[[:space:]]+0000000000000000' "ignored SIGPIPE/SIGINT of the caller are reset in the container"
+like "$(cat "$TMP/sig.out")" 'SigBlk:[[:space:]]+0000000000000000' "no signal is blocked in the container"
+
 # /proc/self/exe: the init waits for `start` inside the container while it
 # is still the runtime's own process; a process exec'd in the container
 # tries to write through /proc/1/exe.
