@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
 #include <yajl/yajl_gen.h>
@@ -94,8 +95,12 @@ char *hull_init_state_json(const struct hull_create_req *req, pid_t host_pid, co
 }
 
 void hull_reset_signals(void) {
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    /* The raw syscall, because glibc refuses to touch the two real-time
+     * signals it reserves for itself (32, 33), and an ignored 32/33 would
+     * still be inherited by the container's program. */
+    struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {0};
+    for (int sig = 1; sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
