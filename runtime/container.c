@@ -73,10 +73,14 @@ static int on_created_runtime(void *opaque, pid_t pid, struct hull_err *err) {
     struct create_run *cr = opaque;
     cr->st->pid = pid;
     hull_proc_starttime(pid, &cr->st->pid_start);
-    int r = hull_state_write(cr->dir_fd, cr->st, err);
-    if (r < 0) return r;
+    /* Recorded for the hooks' sake (they may call `hull state`). Without hooks
+     * the write is skipped: if hull dies now, the init dies with it
+     * (PDEATHSIG) and `delete --force` finds everything through the cgroup
+     * already recorded. */
     const struct hull_hooks *h = &cr->spec->hooks;
     if (!h->n[HULL_HOOK_PRESTART] && !h->n[HULL_HOOK_CREATE_RUNTIME]) return 0;
+    int r = hull_state_write(cr->dir_fd, cr->st, err);
+    if (r < 0) return r;
     _cleanup_free_ char *json = hull_state_json(cr->st, HULL_CREATING, false, false);
     r = hull_hooks_run(HULL_HOOK_PRESTART, h->list[HULL_HOOK_PRESTART], h->n[HULL_HOOK_PRESTART], json, err);
     if (r < 0) return r;
@@ -235,9 +239,8 @@ int hull_container_start(const char *root, const char *id, struct hull_err *err)
         r = hull_err_set(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id, hull_status_name(s));
         goto out;
     }
+    /* No state write: "running" is "created" with exec.sock gone. */
     if ((r = hull_linux_executor.start(dir_fd, st.pid, err)) < 0) goto out;
-    st.stored = HULL_RUNNING;
-    if ((r = hull_state_write(dir_fd, &st, err)) < 0) goto out;
     run_hooks_warn(dir_fd, &st, HULL_HOOK_POSTSTART, HULL_RUNNING);
 out:
     hull_state_release(&st);
