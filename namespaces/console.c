@@ -71,11 +71,14 @@ int hull_console_setup_slave(const char *slave_path, struct hull_err *err) {
 }
 
 int hull_send_fd(int sock, int fd, const char *tag, struct hull_err *err) {
-    /* A stream socket needs at least one byte of payload to carry the fd. */
+    /* A stream socket needs at least one byte of payload to carry the fd. The
+     * fd travels with the first chunk; the rest of a (rare) partial send goes
+     * as plain data so the peer still reads the whole payload. */
     const char *payload = (tag && tag[0]) ? tag : "fd";
     union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
     memset(&u, 0, sizeof u);
-    struct iovec iov = { .iov_base = (void *)payload, .iov_len = strlen(payload) };
+    size_t total = strlen(payload), sent = 0;
+    struct iovec iov = { .iov_base = (void *)payload, .iov_len = total };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                           .msg_controllen = sizeof u.buf };
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -83,10 +86,18 @@ int hull_send_fd(int sock, int fd, const char *tag, struct hull_err *err) {
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    ssize_t n;
-    do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) return hull_err_sys(err, "send fd (%s)", payload);
+    while (sent < total) {
+        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return hull_err_sys(err, "send fd (%.32s)", payload);
+        }
+        sent += (size_t)n;
+        iov.iov_base = (char *)payload + sent;
+        iov.iov_len = total - sent;
+        msg.msg_control = NULL;
+        msg.msg_controllen = 0;
+    }
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "namespaces/process.h"
 #include "namespaces/sync.h"
 #include "runtime/fsutil.h"
+#include "runtime/state.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -204,7 +205,11 @@ static int drive_child(struct create_ctx *c, struct hull_create_req *req, struct
             break;
         case HULL_SYNC_SECCOMP: {
             char *state = hull_init_state_json(req, pid, "creating");
-            r = hull_seccomp_send_listener(spec->linux.seccomp.listener_path, fd, state ? state : "{}", err);
+            char *pstate = state ? hull_seccomp_process_state_json(state, pid, spec->linux.seccomp.listener_metadata)
+                                 : NULL;
+            r = pstate ? hull_seccomp_send_listener(spec->linux.seccomp.listener_path, fd, pstate, err)
+                       : hull_err_set(err, ENOMEM, "seccomp listener: out of memory");
+            free(pstate);
             free(state);
             if (r < 0) { close(fd); return r; }
             break;

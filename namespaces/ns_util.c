@@ -12,9 +12,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
-#include <yajl/yajl_gen.h>
 
 #include "runtime/fsutil.h"
+#include "runtime/state.h"
 
 int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -67,31 +67,17 @@ int hull_ns_write_idmaps(pid_t pid, const struct hull_linux *lx, struct hull_err
     return write_map(pid, "gid_map", lx->gid_mappings, lx->n_gid_mappings, err);
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
 char *hull_init_state_json(const struct hull_create_req *req, pid_t host_pid, const char *status) {
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g) return NULL;
-    yajl_gen_map_open(g);
-    GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
-    GSTR(g, "id"); GSTR(g, req->id);
-    GSTR(g, "status"); GSTR(g, status);
-    GSTR(g, "pid"); yajl_gen_integer(g, host_pid);
-    GSTR(g, "bundle"); GSTR(g, req->bundle);
-    GSTR(g, "annotations");
-    yajl_gen_map_open(g);
-    for (size_t i = 0; i < req->spec->n_annotations; i++) {
-        GSTR(g, req->spec->annotations[i].key);
-        GSTR(g, req->spec->annotations[i].value);
-    }
-    yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = strndup((const char *)buf, len);
-    yajl_gen_free(g);
-    return out;
+    static struct hull_state st;   /* large; the child and `create` are single-threaded */
+    memset(&st, 0, sizeof st);
+    snprintf(st.id, sizeof st.id, "%s", req->id);
+    snprintf(st.bundle, sizeof st.bundle, "%s", req->bundle);
+    st.pid = host_pid;
+    st.annotations = req->spec->annotations;
+    st.n_annotations = req->spec->n_annotations;
+    enum hull_status s = strcmp(status, "creating") == 0 ? HULL_CREATING
+                       : strcmp(status, "created") == 0  ? HULL_CREATED : HULL_RUNNING;
+    return hull_state_json(&st, s, false, false);
 }
 
 void hull_reset_signals(void) {

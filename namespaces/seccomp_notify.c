@@ -2,6 +2,7 @@
  * one message on an AF_UNIX stream socket whose body is the container process
  * state JSON ({"ociVersion", "fds": ["seccompFd"], "pid", "metadata", "state"})
  * and whose SCM_RIGHTS carries the fd, as the runtime spec describes. */
+#include "namespaces/console.h"
 #include "namespaces/process.h"
 
 #include <errno.h>
@@ -34,34 +35,8 @@ int hull_seccomp_send_listener(const char *listener_path, int notify_fd, const c
         return rc;
     }
 
-    union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
-    memset(&u, 0, sizeof u);
-    struct iovec iov = { .iov_base = (void *)state_json, .iov_len = strlen(state_json) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                          .msg_controllen = sizeof u.buf };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-
-    /* The fd travels with the first byte; the rest of a (rare) partial send is
-     * sent as plain data so the listener still reads the whole JSON. */
-    size_t total = iov.iov_len, sent = 0;
-    int rc = 0;
-    while (sent < total) {
-        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            rc = hull_err_sys(err, "seccomp listener %s: sendmsg", listener_path);
-            break;
-        }
-        sent += (size_t)n;
-        iov.iov_base = (char *)state_json + sent;
-        iov.iov_len = total - sent;
-        msg.msg_control = NULL;
-        msg.msg_controllen = 0;
-    }
+    int rc = hull_send_fd(sock, notify_fd, state_json, err);
+    if (rc < 0) hull_err_prefix(err, "seccomp listener %s: ", listener_path);
     close(sock);
     return rc;
 }

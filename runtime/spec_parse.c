@@ -2,6 +2,7 @@
  * hostname, mounts, hooks, annotations) and the entry points. process and
  * linux live in spec_parse_process.c / spec_parse_linux.c. The parser checks
  * types, required fields and ranges; meaning is spec_validate.c's job. */
+#include "runtime/hooks.h"
 #include "runtime/spec_json.h"
 
 #include <fcntl.h>
@@ -38,14 +39,6 @@ static int parse_mounts(struct sj *c, yajl_val doc, struct hull_spec *s) {
     return 0;
 }
 
-static const char *const hook_keys[HULL_HOOK__COUNT] = {
-    [HULL_HOOK_PRESTART] = "prestart",
-    [HULL_HOOK_CREATE_RUNTIME] = "createRuntime",
-    [HULL_HOOK_CREATE_CONTAINER] = "createContainer",
-    [HULL_HOOK_START_CONTAINER] = "startContainer",
-    [HULL_HOOK_POSTSTART] = "poststart",
-    [HULL_HOOK_POSTSTOP] = "poststop",
-};
 
 static int parse_hook(struct sj *c, yajl_val v, struct hull_hook *h) {
     SJ_TRY(sj_v_obj(c, v));
@@ -63,12 +56,12 @@ static int parse_hooks(struct sj *c, yajl_val doc, struct hull_hooks *hooks) {
     size_t mark = sj_push_key(c, "hooks");
     for (int k = 0; k < HULL_HOOK__COUNT; k++) {
         yajl_val a;
-        SJ_TRY(sj_arr(c, o, hook_keys[k], false, &a));
+        SJ_TRY(sj_arr(c, o, hull_hook_kind_name(k), false, &a));
         if (!a) continue;
         size_t n = a->u.array.len;
         hooks->n[k] = n;
         hooks->list[k] = hull_arena_alloc(c->arena, (n ? n : 1) * sizeof *hooks->list[k]);
-        size_t m2 = sj_push_key(c, hook_keys[k]);
+        size_t m2 = sj_push_key(c, hull_hook_kind_name(k));
         for (size_t i = 0; i < n; i++) {
             size_t m3 = sj_push_index(c, i);
             SJ_TRY(parse_hook(c, a->u.array.values[i], &hooks->list[k][i]));

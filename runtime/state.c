@@ -130,6 +130,29 @@ char *hull_state_json(const struct hull_state *st, enum hull_status status, bool
     return gen_finish(g);
 }
 
+char *hull_seccomp_process_state_json(const char *state_json, pid_t pid, const char *metadata) {
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g) return NULL;
+    yajl_gen_map_open(g);
+    GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
+    GSTR(g, "fds");
+    yajl_gen_array_open(g);
+    GSTR(g, "seccompFd");
+    yajl_gen_array_close(g);
+    GSTR(g, "pid"); yajl_gen_integer(g, pid);
+    if (metadata) { GSTR(g, "metadata"); GSTR(g, metadata); }
+    yajl_gen_map_close(g);
+    char *head = gen_finish(g);
+    if (!head) return NULL;
+    /* splice the already-serialised container state in as "state" */
+    size_t hl = strlen(head);
+    char *out = NULL;
+    if (hl && head[hl - 1] == '}' && asprintf(&out, "%.*s,\"state\":%s}", (int)(hl - 1), head, state_json) < 0)
+        out = NULL;
+    free(head);
+    return out;
+}
+
 int hull_state_write(int dir_fd, const struct hull_state *st, struct hull_err *err) {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return hull_err_set(err, ENOMEM, "state: out of memory");

@@ -60,6 +60,10 @@ int hull_proc_starttime(pid_t pid, unsigned long long *start);
  * With `extra`, also "rootfs", "created", "owner" as `runc state` prints. */
 char *hull_state_json(const struct hull_state *st, enum hull_status status, bool pretty, bool extra);
 
+/* The runtime spec's "container process state" for a seccomp listener:
+ * {ociVersion, fds: ["seccompFd"], pid, metadata, state: <state_json>}. */
+char *hull_seccomp_process_state_json(const char *state_json, pid_t pid, const char *metadata);
+
 /* Removes <root>/<id> and everything in it (dir_fd stays valid until closed). */
 int hull_state_remove(const char *root, const char *id, struct hull_err *err);
 /* malloc'd array of ids (sorted); *n set. */
