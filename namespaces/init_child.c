@@ -83,7 +83,10 @@ static int setup_console(struct hull_init_args *a, struct hull_err *err) {
     return hull_console_setup_slave(slave, err);
 }
 
-/* Blocks until `hull start` connects to exec.sock, then acknowledges. */
+/* Blocks until `hull start` connects to exec.sock; returns that connection.
+ * The init reports on it how start went (see report_start), and the
+ * connection closes by itself at exec (close-on-exec), so `start` returns only
+ * once the container's program runs, as poststart hooks require. */
 static int wait_for_start(struct hull_init_args *a, struct hull_err *err) {
     for (;;) {
         int c = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -91,13 +94,18 @@ static int wait_for_start(struct hull_init_args *a, struct hull_err *err) {
             if (errno == EINTR) continue;
             return hull_err_sys(err, "wait for start");
         }
-        char ok = 'S';
-        ssize_t n = write(c, &ok, 1);
-        close(c);
-        if (n == 1) break;   /* a connection that went away is not a start */
+        close(a->listen_fd);
+        return c;
     }
-    close(a->listen_fd);
-    return 0;
+}
+
+/* 'S' = started (hooks ran, exec is next); 'E' + text = failed. */
+static void report_start(int conn, char what, const char *text) {
+    char buf[HULL_ERR_MSG_MAX + 1];
+    int n = snprintf(buf, sizeof buf, "%c%s", what, text ? text : "");
+    if (n > (int)sizeof buf - 1) n = (int)sizeof buf - 1;
+    ssize_t w = write(conn, buf, (size_t)n);
+    (void)w;
 }
 
 /* Fail at create, not at start, when args[0] cannot be executed (as runc). */
@@ -210,16 +218,23 @@ void hull_init_child(struct hull_init_args *a) {
     prctl(PR_SET_PDEATHSIG, 0);
     CHECK(hull_sync_send(a->sync_fd, HULL_SYNC_READY, 1, NULL, -1, &err));
     close(a->sync_fd);
-    if (wait_for_start(a, &err) < 0) _exit(1);
+    int conn = wait_for_start(a, &err);
+    if (conn < 0) _exit(1);
 
     if (spec->hooks.n[HULL_HOOK_START_CONTAINER]) {
         char *state = hull_init_state_json(req, host_pid, "created");
         int r = hull_hooks_run(HULL_HOOK_START_CONTAINER, spec->hooks.list[HULL_HOOK_START_CONTAINER],
                                spec->hooks.n[HULL_HOOK_START_CONTAINER], state ? state : "{}", &err);
         free(state);
-        if (r < 0) _exit(1);
+        if (r < 0) {
+            report_start(conn, 'E', err.msg);
+            _exit(1);
+        }
     }
-    if (hull_close_fds_from(3 + a->n_preserve, NULL, 0, &err) < 0) _exit(1);
+    if (hull_close_fds_from(3 + a->n_preserve, &conn, 1, &err) < 0) {
+        report_start(conn, 'E', err.msg);
+        _exit(1);
+    }
     struct hull_process with_listen;
     if (a->n_listen > 0) {
         /* Socket activation (sd_listen_fds): the fds follow 0-2 in the
@@ -236,9 +251,10 @@ void hull_init_child(struct hull_init_args *a) {
         with_listen.n_env = n;
         p = &with_listen;
     }
+    report_start(conn, 'S', NULL);
     hull_process_exec(p, &err);
-    /* exec failed: nobody listens on the sync socket any more; say it on stderr
-     * like runc does, since stderr is the container's. */
+    /* exec failed (after the check at create): `start` is still reading. */
+    report_start(conn, 'E', err.msg);
     dprintf(2, "hull: %s\n", err.msg);
     _exit(127);
 }

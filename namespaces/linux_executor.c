@@ -314,10 +314,17 @@ static int linux_start(int state_dir_fd, pid_t pid, struct hull_err *err) {
         close(fd);
         return r;
     }
-    char c = 0;
-    ssize_t n = hull_read_all(fd, &c, 1);
+    /* Read to EOF: the connection closes when the init execs (close-on-exec)
+     * or dies, after startContainer hooks; what it wrote says which. */
+    char buf[HULL_ERR_MSG_MAX + 2];
+    ssize_t n = hull_read_all(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n != 1 || c != 'S') return hull_err_set(err, ECHILD, "start: the container init did not acknowledge");
+    unlinkat(state_dir_fd, HULL_EXEC_SOCK, 0);
+    if (n < 0) return hull_err_sys(err, "start: read from the container init");
+    buf[n] = '\0';
+    const char *e = buf[0] == 'E' ? buf : (buf[0] == 'S' && buf[1] == 'E') ? buf + 1 : NULL;
+    if (e) return hull_err_set(err, EIO, "start: %s", e + 1);
+    if (n != 1 || buf[0] != 'S') return hull_err_set(err, ECHILD, "start: the container init exited before its program ran");
     unlinkat(state_dir_fd, HULL_EXEC_SOCK, 0);
     return 0;
 }
