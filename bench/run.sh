@@ -68,7 +68,7 @@ case $HULL in /*) ;; *) HULL=$PWD/$HULL ;; esac
 [ -x "$HULL" ] || die "HULL=$HULL is not an executable (build it, or point HULL at a runtime)" 2
 [ -x /bin/busybox ] || die "needs busybox-static (/bin/busybox)" 2
 command -v jq >/dev/null || die "needs jq" 2
-RUNS=${BENCH_RUNS:-21}
+RUNS=${BENCH_RUNS:-31}
 export SETTLE=${BENCH_SETTLE:-0.1}   # seconds of quiet before each measured run
 CRUN=${CRUN-$(command -v crun || true)}
 RUNC=${RUNC-$(command -v runc || true)}

@@ -4,6 +4,8 @@
  * v2 needs controllers enabled in every ancestor's cgroup.subtree_control. */
 #include "cgroups/cg_internal.h"
 
+#include <fcntl.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +92,29 @@ int hull_cgroup_enter(struct hull_cgroup *cg, pid_t pid, struct hull_err *err) {
         if (r < 0) return r;
     }
     return 0;
+}
+
+/* v1: "0" into `tasks` moves the calling thread without the kernel's global
+ * threadgroup lock (and so without the RCU grace period a cgroup.procs write
+ * waits for); the caller is single-threaded, so that moves the process. v2
+ * has no such path: its dir is joined at clone time (CLONE_INTO_CGROUP) or,
+ * failing that, through cgroup.procs. */
+int hull_cgroup_enter_self(struct hull_cgroup *cg, bool skip_v2, struct hull_err *err) {
+    for (size_t i = 0; i < cg->n_dirs; i++) {
+        const struct cg_dir *d = &cg->dirs[i];
+        if (d->kind == CG_V2 && skip_v2) continue;
+        int r = cg_write(d->path, d->kind == CG_V1 ? "tasks" : "cgroup.procs", "0", err);
+        if (r < 0) return r;
+    }
+    return 0;
+}
+
+int hull_cgroup_open_v2_dir(const struct hull_cgroup *cg) {
+    for (size_t i = 0; i < cg->n_dirs; i++)
+        if (cg->dirs[i].kind == CG_V2)
+            return open(cg->dirs[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    errno = ENOENT;
+    return -1;
 }
 
 int hull_cgroup_pids(struct hull_cgroup *cg, pid_t **pids, size_t *n, struct hull_err *err) {

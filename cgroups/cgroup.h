@@ -28,6 +28,13 @@ int hull_cgroup_open(const char *cgroups_path, const char *id, struct hull_cgrou
 int hull_cgroup_create(struct hull_cgroup *cg, const struct hull_resources *r, struct hull_err *err);
 /* Moves pid into the cgroup (every hierarchy). */
 int hull_cgroup_enter(struct hull_cgroup *cg, pid_t pid, struct hull_err *err);
+/* Moves the calling (single-threaded) process into the cgroup without the
+ * global lock a pid move takes on v1; skip_v2 when it was cloned into the v2
+ * dir already. Fails with EACCES/EPERM where the caller may not write the
+ * host's cgroup files (e.g. inside a new user namespace): use _enter then. */
+int hull_cgroup_enter_self(struct hull_cgroup *cg, bool skip_v2, struct hull_err *err);
+/* O_DIRECTORY fd of the v2 dir for clone3(CLONE_INTO_CGROUP); -1 if none. */
+int hull_cgroup_open_v2_dir(const struct hull_cgroup *cg);
 int hull_cgroup_update(struct hull_cgroup *cg, const struct hull_resources *r, struct hull_err *err);
 int hull_cgroup_freeze(struct hull_cgroup *cg, bool frozen, struct hull_err *err);
 /* SIGKILL (or sig) to every process in the cgroup; with SIGKILL also waits

@@ -17,7 +17,9 @@ struct hull_init_args {
     uint64_t unshare_flags;      /* new namespaces the child makes itself (cgroup; all when joining a userns) */
     pid_t parent_pid;
     int n_preserve;              /* preserve_fds + LISTEN_FDS */
-    bool in_cgroup;              /* HULL_SYNC_CGROUP received */
+    bool in_cgroup;              /* moved itself, or HULL_SYNC_CGROUP received */
+    bool cgns_done;
+    bool cloned_into_v2;         /* clone3(CLONE_INTO_CGROUP) placed it in the v2 dir */
     bool new_cgroupns;           /* unshare(CLONE_NEWCGROUP) once in the cgroup */
     int n_listen;                /* socket-activation fds passed on (LISTEN_FDS) */
 };
@@ -28,6 +30,11 @@ void hull_init_child(struct hull_init_args *a) __attribute__((noreturn));
 /* Unblocks every signal and restores default dispositions: whatever the
  * caller of hull ignored or blocked must not leak into the container. */
 void hull_reset_signals(void);
+
+/* Child side of joining the cgroup: moves itself (cheap, see
+ * hull_cgroup_enter_self) or, where it may not, asks the parent to and waits. */
+int hull_child_enter_cgroup(int sync_fd, struct hull_cgroup *cg, bool skip_v2, bool *in_cgroup,
+                            struct hull_err *err);
 
 /* Opens ns path and checks it is a namespace of the expected kind. */
 int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err);

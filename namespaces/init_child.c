@@ -28,13 +28,18 @@
  * namespace (its root is the cgroup we are in at unshare time). */
 static int wait_in_cgroup(void *opaque, struct hull_err *err) {
     struct hull_init_args *a = opaque;
-    if (a->in_cgroup) return 0;
-    struct hull_sync_msg m;
-    int r = hull_sync_recv(a->sync_fd, &m, NULL, err);
-    if (r < 0) _exit(1);   /* parent gone */
-    if (m.type != HULL_SYNC_CGROUP) return hull_err_set(err, EPROTO, "init: expected the cgroup message, got %u", m.type);
-    a->in_cgroup = true;
-    if (a->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) return hull_err_sys(err, "create cgroup namespace");
+    if (!a->in_cgroup) {
+        struct hull_sync_msg m;
+        int r = hull_sync_recv(a->sync_fd, &m, NULL, err);
+        if (r < 0) _exit(1);   /* parent gone */
+        if (m.type != HULL_SYNC_CGROUP)
+            return hull_err_set(err, EPROTO, "init: expected the cgroup message, got %u", m.type);
+        a->in_cgroup = true;
+    }
+    if (a->new_cgroupns && !a->cgns_done) {
+        if (unshare(CLONE_NEWCGROUP) < 0) return hull_err_sys(err, "create cgroup namespace");
+        a->cgns_done = true;
+    }
     return 0;
 }
 
@@ -150,7 +155,8 @@ void hull_init_child(struct hull_init_args *a) {
         if (a->join_fds[i] >= 0) keep[n_keep++] = a->join_fds[i];
     if (hull_close_fds_from(3 + a->n_preserve, keep, n_keep, &err) < 0) hull_sync_fail(a->sync_fd, &err);
     int32_t host_pid = 0;
-    expect_go(a->sync_fd, &host_pid);   /* cgroup joined, id maps written */
+    expect_go(a->sync_fd, &host_pid);
+    CHECK(hull_child_enter_cgroup(a->sync_fd, req->cgroup, a->cloned_into_v2, &a->in_cgroup, &err));   /* cgroup joined, id maps written */
 
     join_namespaces(a, &err);
     if (a->unshare_flags && unshare((int)a->unshare_flags) < 0) {

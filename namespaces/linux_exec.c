@@ -58,6 +58,10 @@ static void __attribute__((noreturn)) exec_child_main(struct exec_child *c) {
     hull_reset_signals();
     struct hull_sync_msg m;
     if (hull_sync_recv(c->sync_fd, &m, NULL, &err) < 0 || m.type != HULL_SYNC_GO) _exit(1);
+    bool in_cgroup;
+    if (hull_child_enter_cgroup(c->sync_fd, c->req->cgroup, false, &in_cgroup, &err) < 0)
+        hull_sync_fail(c->sync_fd, &err);
+    if (!in_cgroup && (hull_sync_recv(c->sync_fd, &m, NULL, &err) < 0 || m.type != HULL_SYNC_CGROUP)) _exit(1);
 
     int flags = c->ns_flags & ~(CLONE_NEWPID | CLONE_NEWTIME);   /* those came from the parent */
     if (flags && setns(c->pidfd, flags) < 0) {
@@ -156,7 +160,6 @@ int hull_linux_exec(struct hull_exec_req *req, struct hull_err *err) {
     req->pid = pid;
     close(c.sync_fd);
     c.sync_fd = -1;
-    if (req->cgroup && (r = hull_cgroup_enter(req->cgroup, pid, err)) < 0) goto fail;
     if ((r = hull_sync_send(sp[0], HULL_SYNC_GO, pid, NULL, -1, err)) < 0) goto fail;
     for (;;) {
         struct hull_sync_msg m;
@@ -167,6 +170,12 @@ int hull_linux_exec(struct hull_exec_req *req, struct hull_err *err) {
             goto fail;
         }
         if (m.type == HULL_SYNC_READY) break;
+        if (m.type == HULL_SYNC_NEED_CGROUP) {
+            if ((req->cgroup && (r = hull_cgroup_enter(req->cgroup, pid, err)) < 0) ||
+                (r = hull_sync_send(sp[0], HULL_SYNC_CGROUP, 0, NULL, -1, err)) < 0)
+                goto fail;
+            continue;
+        }
         if (m.type == HULL_SYNC_ERROR) {
             r = hull_err_set(err, m.value ? m.value : EIO, "%s", m.text);
             goto fail;

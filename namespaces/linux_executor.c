@@ -28,11 +28,16 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-/* fork()-like clone3: the child continues on a copy of our stack. */
-static pid_t clone_into(uint64_t flags) {
+/* fork()-like clone3: the child continues on a copy of our stack. With
+ * cgroup_fd >= 0 the child is born in that cgroup v2 directory. */
+static pid_t clone_into(uint64_t flags, int cgroup_fd) {
     struct clone_args ca = {.flags = flags, .exit_signal = SIGCHLD};
+    if (cgroup_fd >= 0) {
+        ca.flags |= CLONE_INTO_CGROUP;
+        ca.cgroup = (uint64_t)cgroup_fd;
+    }
     long r = syscall(SYS_clone3, &ca, sizeof ca);
-    if (r < 0 && errno == ENOSYS) r = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
+    if (r < 0 && errno == ENOSYS && cgroup_fd < 0) r = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, 0, 0, 0, 0);
     return (pid_t)r;
 }
 
@@ -178,11 +183,8 @@ static int drive_child(struct create_ctx *c, struct hull_create_req *req, struct
     int r;
     if (c->args.new_userns && (r = hull_ns_write_idmaps(pid, &spec->linux, err)) < 0) return r;
     if ((r = hull_sync_send(c->sync_fd, HULL_SYNC_GO, pid, NULL, -1, err)) < 0) return r;
-    /* The child prepares its mounts meanwhile: on cgroup v1 the first
-     * migration waits for an RCU grace period, and overlapping it with the
-     * rootfs work is most of what separates a fast start from a slow one. */
-    if (req->cgroup && (r = hull_cgroup_enter(req->cgroup, pid, err)) < 0) return r;
-    if ((r = hull_sync_send(c->sync_fd, HULL_SYNC_CGROUP, 0, NULL, -1, err)) < 0) return r;
+    /* The child normally moves itself into its cgroup (hull_cgroup_enter_self:
+     * no global lock, no RCU grace period); it asks us when it may not. */
 
     for (int readies = 0; readies < 2;) {
         struct hull_sync_msg m;
@@ -193,6 +195,10 @@ static int drive_child(struct create_ctx *c, struct hull_create_req *req, struct
         case HULL_SYNC_PREPARED:
             if (req->on_created_runtime && (r = req->on_created_runtime(req->opaque, pid, err)) < 0) return r;
             if ((r = hull_sync_send(c->sync_fd, HULL_SYNC_GO, pid, NULL, -1, err)) < 0) return r;
+            break;
+        case HULL_SYNC_NEED_CGROUP:
+            if (req->cgroup && (r = hull_cgroup_enter(req->cgroup, pid, err)) < 0) return r;
+            if ((r = hull_sync_send(c->sync_fd, HULL_SYNC_CGROUP, 0, NULL, -1, err)) < 0) return r;
             break;
         case HULL_SYNC_CONSOLE:
             if (req->want_console_master) {
@@ -271,7 +277,15 @@ static int linux_create(struct hull_create_req *req, struct hull_err *err) {
     if (join_user) c.args.unshare_flags = flags & ~(uint64_t)CLONE_NEWPID;
     const struct hull_namespace *cgns = hull_spec_namespace(spec, HULL_NS_CGROUP);
     c.args.new_cgroupns = cgns && !(cgns->path && cgns->path[0]);
-    pid_t pid = clone_into(join_user ? (flags & CLONE_NEWPID) : flags);
+    uint64_t cflags = join_user ? (flags & CLONE_NEWPID) : flags;
+    int v2_fd = req->cgroup ? hull_cgroup_open_v2_dir(req->cgroup) : -1;
+    c.args.cloned_into_v2 = v2_fd >= 0;
+    pid_t pid = clone_into(cflags, v2_fd);
+    if (pid < 0 && v2_fd >= 0) {   /* e.g. a v2 dir that cannot take processes: join it later */
+        c.args.cloned_into_v2 = false;
+        pid = clone_into(cflags, -1);
+    }
+    if (v2_fd >= 0 && pid != 0) close(v2_fd);
     if (pid == 0) {
         close(c.sync_fd);
         hull_init_child(&c.args);

@@ -15,6 +15,8 @@
 
 #include "runtime/fsutil.h"
 #include "runtime/state.h"
+#include "cgroups/cgroup.h"
+#include "namespaces/sync.h"
 
 int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -90,4 +92,14 @@ void hull_reset_signals(void) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int hull_child_enter_cgroup(int sync_fd, struct hull_cgroup *cg, bool skip_v2, bool *in_cgroup,
+                            struct hull_err *err) {
+    *in_cgroup = true;
+    if (!cg) return 0;
+    struct hull_err ignored;
+    if (hull_cgroup_enter_self(cg, skip_v2, &ignored) == 0) return 0;
+    *in_cgroup = false;
+    return hull_sync_send(sync_fd, HULL_SYNC_NEED_CGROUP, 0, NULL, -1, err);
 }

@@ -16,6 +16,7 @@ enum hull_sync_type {
     HULL_SYNC_READY,         /* child -> parent: waiting for start */
     HULL_SYNC_ERROR,         /* child -> parent: failed (text) */
     HULL_SYNC_CGROUP,        /* parent -> child: you are in your cgroup now */
+    HULL_SYNC_NEED_CGROUP,   /* child -> parent: could not move myself, move me */
 };
 
 struct hull_sync_msg {
