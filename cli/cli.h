@@ -42,6 +42,10 @@ int verb_spec(int argc, char **argv);
 int verb_features(int argc, char **argv);
 int verb_exec(int argc, char **argv);
 int verb_ps(int argc, char **argv);
+int verb_pause(int argc, char **argv);
+int verb_resume(int argc, char **argv);
+int verb_update(int argc, char **argv);
+int verb_events(int argc, char **argv);
 
 /* Waits for pid (a child of ours), forwarding signals to it and, when
  * console_master >= 0, proxying the terminal. Returns the exit code in the

@@ -86,6 +86,10 @@ static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; cons
     {"list", verb_list, false, "list containers"},
     {"exec", verb_exec, true, "run a process in a running container"},
     {"ps", verb_ps, false, "list the processes of a container"},
+    {"pause", verb_pause, false, "freeze every process of a container"},
+    {"resume", verb_resume, false, "thaw a paused container"},
+    {"update", verb_update, false, "change the resource limits of a running container"},
+    {"events", verb_events, false, "stats (--stats) or a stream of stats and OOM events"},
     {"spec", verb_spec, false, "write a default config.json"},
     {"features", verb_features, false, "print what this runtime supports (JSON)"},
 };

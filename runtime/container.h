@@ -60,6 +60,15 @@ void hull_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err);
 
 
+/* pause (freeze the cgroup, wait until frozen) / resume; runc's rules: a
+ * running or created container pauses, only a paused one resumes. */
+int hull_container_pause(const char *root, const char *id, bool pause, struct hull_err *err);
+/* Applies the fields set in res to the running container's cgroup. */
+int hull_container_update(const char *root, const char *id, const struct hull_resources *res, struct hull_err *err);
+struct hull_cgroup_stats;
+int hull_container_stats(const char *root, const char *id, struct hull_cgroup_stats *stats, enum hull_status *status,
+                         struct hull_err *err);
+
 /* The config a container was created with (saved at create). */
 int hull_container_config(const char *root, const char *id, struct hull_spec **spec, struct hull_err *err);
 

@@ -356,6 +356,10 @@ void hull_spec_free(struct hull_spec *spec);
 int hull_process_parse(const char *json, size_t len, struct hull_spec **out_owner,
                        struct hull_err *err);
 
+/* A standalone linux.resources object (`update --resources FILE`), parsed into
+ * (*out_owner)->linux.resources (free with hull_spec_free). */
+int hull_resources_parse(const char *json, size_t len, struct hull_spec **out_owner, struct hull_err *err);
+
 /* `hull spec [--rootless]`: the default config.json text (malloc'd, caller frees). */
 char *hull_spec_default_json(bool rootless);
 

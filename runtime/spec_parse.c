@@ -175,6 +175,30 @@ int hull_process_parse(const char *json, size_t len, struct hull_spec **out_owne
     return 0;
 }
 
+int hull_resources_parse(const char *json, size_t len, struct hull_spec **out_owner, struct hull_err *err) {
+    *out_owner = NULL;
+    if (!json) return hull_err_set(err, EINVAL, "resources: no input");
+    struct hull_spec *s = spec_new();
+    struct sj c;
+    sj_init(&c, s, err, "resources: ");
+    yajl_val doc = sj_parse_text(&c, json, len);
+    if (!doc) {
+        hull_spec_free(s);
+        return -EINVAL;
+    }
+    int r;
+    if (!YAJL_IS_OBJECT(doc)) r = sj_fail(&c, "expected a JSON object at the top level");
+    else r = sj_parse_resources(&c, doc, &s->linux.resources);
+    yajl_tree_free(doc);
+    if (r < 0) {
+        hull_spec_free(s);
+        return r;
+    }
+    s->linux.resources.present = true;
+    *out_owner = s;
+    return 0;
+}
+
 int hull_spec_load(const char *bundle_dir, struct hull_spec **out, struct hull_err *err) {
     *out = NULL;
     char path[4096];

@@ -296,8 +296,8 @@ bool hull_state_pid_alive(const struct hull_state *st) {
 enum hull_status hull_state_status(int dir_fd, const struct hull_state *st) {
     if (st->stored == HULL_STOPPED || !hull_state_pid_alive(st)) return HULL_STOPPED;
     if (st->stored == HULL_CREATING) return HULL_CREATING;
-    if (faccessat(dir_fd, "exec.sock", F_OK, AT_SYMLINK_NOFOLLOW) == 0) return HULL_CREATED;
     if (st->stored == HULL_PAUSED) return HULL_PAUSED;
+    if (faccessat(dir_fd, "exec.sock", F_OK, AT_SYMLINK_NOFOLLOW) == 0) return HULL_CREATED;
     return HULL_RUNNING;
 }
 
