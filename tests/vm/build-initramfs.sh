@@ -8,7 +8,8 @@
 # (tests/vm/init.sh). The archive is an uncompressed newc cpio (the kernel unpacks it fastest).
 #
 # Environment: BUILD (default <repo>/build; the dir of hull and tests/unit/*),
-#              HULL_VM_TESTS (unit test names, space separated).
+#              HULL_VM_TESTS (unit test names, space separated),
+#              HULL_VM_EXTRA (a sh script run last inside the VM as the test "extra": for debugging).
 # Needs: bash, busybox-static (/bin/busybox), cpio, jq, ldd (libc-bin). No root needed (as root
 # the archive also gets a /dev/console node; without it, /init reopens the console itself).
 set -euo pipefail
@@ -153,6 +154,10 @@ base_config | jq '.process.args = ["/bin/sleep", "600"]
 
 install -m 755 "$HERE/init.sh" "$R/init"
 install -m 755 "$HERE/e2e.sh" "$R/hull/e2e.sh"
+if [ -n "${HULL_VM_EXTRA:-}" ]; then
+    [ -f "$HULL_VM_EXTRA" ] || die "HULL_VM_EXTRA=$HULL_VM_EXTRA is not a file"
+    install -m 755 "$HULL_VM_EXTRA" "$R/hull/extra.sh"
+fi
 
 mkdir -p "$(dirname "$OUT")"
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc -R 0:0 --quiet) >"$OUT.tmp.$$"

@@ -94,7 +94,7 @@ usage_json=$(printf '%s' "$STATS" | "$JQ" -r .data.memory.usage.usage 2>&1)
 le "$usage_json" $((usage_file + 1048576)) "events --stats: memory usage $usage_json close to memory.current $usage_file"
 
 PS=$(h ps --format json e2e-svc 2>&1)
-like "$PS" "(^|[^0-9])$PID([^0-9]|$)" "ps --format json lists the init"
+like "$PS" "(^|[^0-9])${PID:-no-pid}([^0-9]|$)" "ps --format json lists the init"
 
 h kill e2e-svc KILL >/dev/null 2>&1
 i=0

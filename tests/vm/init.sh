@@ -15,6 +15,7 @@
 #   @@HULLVM DONE uptime=S            everything ran; power off follows
 # Kernel command line knobs (the kernel passes unknown key=value to init's environment):
 #   hullvm_timeout=SECS  per test (default 300)    hullvm_only=NAME  run only that test
+# /hull/extra.sh (HULL_VM_EXTRA=script at build time), if present, runs last as the test "extra".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 M=@@HULLVM
 
@@ -44,8 +45,8 @@ if [ -z "$HULLVM_STAGE2" ]; then
 fi
 
 # ---- stage 2 ----
-mountpoint -q /proc || mount -t proc proc /proc
-mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+[ -e /proc/self/mounts ] || mount -t proc proc /proc
+grep -q '^[^ ]* /dev ' /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t sysfs sysfs /sys
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
@@ -85,6 +86,7 @@ for t in $(cat /hull/unit/LIST); do
     run_one "$t" "/hull/unit/$t"
 done
 run_one e2e /bin/sh /hull/e2e.sh
+[ -f /hull/extra.sh ] && run_one extra /bin/sh /hull/extra.sh
 
 echo "$M BEGIN dmesg"
 dmesg | grep -iE 'error|fail|warn|bug|oops|panic|bpf|cgroup|segfault' | grep -v 'Memory cgroup' | tail -n 40
