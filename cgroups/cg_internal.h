@@ -77,6 +77,9 @@ bool cg_keyed(const char *text, const char *key, uint64_t *out);
 /* mkdir every missing component of path below mountpoint without following
  * symlinks; appends the new ones to d->created. */
 int cg_mkdir_tracked(struct cg_dir *d, struct hull_err *err);
+/* Lists, without creating anything, the components of d->path that do not
+ * exist yet, as if hull had made them (see hull_cgroup_plan). */
+int cg_plan_tracked(struct cg_dir *d);
 /* rmdir, retrying EBUSY for up to wait_ms; ENOENT counts as success. */
 int cg_rmdir_retry(const char *path, int wait_ms, struct hull_err *err);
 int cg_read_pids(const char *dir, pid_t **pids, size_t *n, struct hull_err *err);

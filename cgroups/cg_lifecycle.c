@@ -64,6 +64,12 @@ static int v2_enable_controllers(const struct cg_dir *d, struct hull_err *err) {
     return 0;
 }
 
+int hull_cgroup_plan(struct hull_cgroup *cg, struct hull_err *err) {
+    for (size_t i = 0; i < cg->n_dirs; i++)
+        if (cg_plan_tracked(&cg->dirs[i]) < 0) return hull_err_set(err, ENOMEM, "cgroup: out of memory");
+    return 0;
+}
+
 int hull_cgroup_create(struct hull_cgroup *cg, const struct hull_resources *r, struct hull_err *err) {
     int rc = 0;
     if (r && r->present && (rc = cg_res_check(cg, r, err)) < 0) return rc;

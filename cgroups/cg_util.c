@@ -106,6 +106,31 @@ bool cg_keyed(const char *text, const char *key, uint64_t *out) {
     return false;
 }
 
+static ssize_t created_index(const struct cg_dir *d, const char *path, size_t len) {
+    for (size_t i = 0; i < d->n_created; i++)
+        if (strlen(d->created[i]) == len && strncmp(d->created[i], path, len) == 0) return (ssize_t)i;
+    return -1;
+}
+
+int cg_plan_tracked(struct cg_dir *d) {
+    size_t ml = strlen(d->mountpoint);
+    for (const char *e = d->path + ml; *e;) {
+        while (*e == '/') e++;
+        if (!*e) break;
+        e = strchrnul(e, '/');
+        size_t len = (size_t)(e - d->path);
+        char *s = strndup(d->path, len);
+        if (!s) return -ENOMEM;
+        struct stat st;
+        if (lstat(s, &st) == 0 || created_index(d, s, len) >= 0) { free(s); continue; }
+        char **nc = realloc(d->created, (d->n_created + 1) * sizeof *nc);
+        if (!nc) { free(s); return -ENOMEM; }
+        d->created = nc;
+        d->created[d->n_created++] = s;
+    }
+    return 0;
+}
+
 /* Walks from the mount point down, one component at a time with O_NOFOLLOW,
  * so a symlink planted anywhere on the way cannot redirect the mkdir. A
  * parent can vanish under us (another container's destroy removing the
@@ -138,7 +163,15 @@ static int mkdir_walk(struct cg_dir *d, struct hull_err *err) {
         }
         close(fd);
         fd = nfd;
-        if (made) {
+        /* Directories planned (hull_cgroup_plan) are already listed; one
+         * that someone else made first is not ours to remove. */
+        ssize_t listed = created_index(d, d->path, (size_t)(e - d->path));
+        if (!made && listed >= 0) {
+            free(d->created[listed]);
+            memmove(&d->created[listed], &d->created[listed + 1], (d->n_created - (size_t)listed - 1) * sizeof *d->created);
+            d->n_created--;
+        }
+        if (made && listed < 0) {
             char **nc = realloc(d->created, (d->n_created + 1) * sizeof *nc);
             char *s = strndup(d->path, (size_t)(e - d->path));
             if (!nc || !s) {

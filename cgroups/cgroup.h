@@ -24,6 +24,10 @@ int hull_cgroup_detect(enum hull_cgroup_mode *mode, struct hull_err *err);
  * Does not touch the filesystem. */
 int hull_cgroup_open(const char *cgroups_path, const char *id, struct hull_cgroup **out,
                      struct hull_err *err);
+/* Records, before anything is made, the directories create will make (those
+ * missing now), so that state written before create lets a later destroy
+ * clean up after a crash in the middle of create. Optional. */
+int hull_cgroup_plan(struct hull_cgroup *cg, struct hull_err *err);
 /* Creates the directories (recording which ones are new) and applies resources. */
 int hull_cgroup_create(struct hull_cgroup *cg, const struct hull_resources *r, struct hull_err *err);
 /* Moves pid into the cgroup (every hierarchy). */

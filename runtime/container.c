@@ -138,6 +138,7 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
     hull_now_rfc3339(st.created, sizeof st.created);
     st.stored = HULL_CREATING;
     hull_state_set_annotations(&st, spec);
+    if ((r = hull_cgroup_plan(cg, err)) < 0) goto fail;
     st.cgroup_json = hull_cgroup_to_json(cg);
     /* Written before anything else exists, so a kill -9 from here on leaves a
      * record that `delete --force` can clean up. */
