@@ -26,6 +26,11 @@ static void json_escape(FILE *f, const char *s) {
 }
 
 void cli_log(const char *level, const char *msg) {
+    /* --debug without --log: debug lines go to stderr, like runc's */
+    if (!g_opts.log_path && g_opts.debug && strcmp(level, "debug") == 0) {
+        fprintf(stderr, "hull: debug: %s\n", msg);
+        return;
+    }
     if (!g_opts.log_path) return;
     int fd = open(g_opts.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return;
@@ -173,7 +178,20 @@ int main(int argc, char **argv) {
         int vargc = argc - optind + 1;
         char **vargv = argv + optind - 1;
         optind = 1;
-        return verbs[i].fn(vargc, vargv);
+        if (!g_opts.debug) return verbs[i].fn(vargc, vargv);
+        /* --debug: the command and its outcome, with timing, in the log. */
+        char line[2048];
+        size_t n = (size_t)snprintf(line, sizeof line, "%s", "hull");
+        for (int k = 1; k < argc && n < sizeof line; k++) n += (size_t)snprintf(line + n, sizeof line - n, " %s", argv[k]);
+        cli_log("debug", line);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = verbs[i].fn(vargc, vargv);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        snprintf(line, sizeof line, "%s: exit %d after %.3f ms", verb, rc,
+                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        cli_log("debug", line);
+        return rc;
     }
     return cli_usage_error(NULL, "unknown command \"%s\" (see hull --help)", verb);
 }

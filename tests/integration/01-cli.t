@@ -90,4 +90,13 @@ else
     skip "hull-specific features content (runtime is $RT_NAME)" 5
 fi
 
+# --debug with --log --log-format json: JSON lines with level "debug"
+rt --debug --log "$TMP/debug.log" --log-format json list >/dev/null 2>&1
+if is_runtime hull; then
+    like "$(head -1 "$TMP/debug.log" 2>/dev/null)" '"level":"debug"' "--debug writes debug lines to the --log file"
+else
+    skip "runc logs no debug line for list"
+fi
+ok "$(jq -e . "$TMP/debug.log" >/dev/null 2>&1; echo $?)" "... each line is JSON"
+
 done_testing
