@@ -47,6 +47,10 @@ int verb_resume(int argc, char **argv);
 int verb_update(int argc, char **argv);
 int verb_events(int argc, char **argv);
 
+/* Prints the generator's buffer and a newline, flushes, frees the generator. */
+struct yajl_gen_t;
+void cli_print_json(struct yajl_gen_t *g);
+
 /* Waits for pid (a child of ours), forwarding signals to it and, when
  * console_master >= 0, proxying the terminal. Returns the exit code in the
  * shell's convention (128+N for signal N). */

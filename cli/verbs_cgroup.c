@@ -158,15 +158,6 @@ int verb_update(int argc, char **argv) {
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 #define GKV(g, k, v) do { GSTR(g, k); yajl_gen_integer(g, (long long)(v)); } while (0)
 
-static void emit(yajl_gen g) {
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    fwrite(buf, 1, len, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    yajl_gen_free(g);
-}
 
 /* runc's event shape: {"type":"stats","id":...,"data":{cpu,memory,pids,blkio,hugetlb}} */
 static void emit_stats(const char *id, const struct hull_cgroup_stats *s) {
@@ -224,7 +215,7 @@ static void emit_stats(const char *id, const struct hull_cgroup_stats *s) {
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
-    emit(g);
+    cli_print_json(g);
 }
 
 static void emit_oom(const char *id) {
@@ -233,7 +224,7 @@ static void emit_oom(const char *id) {
     GSTR(g, "type"); GSTR(g, "oom");
     GSTR(g, "id"); GSTR(g, id);
     yajl_gen_map_close(g);
-    emit(g);
+    cli_print_json(g);
 }
 
 static bool parse_interval_ms(const char *s, long *ms) {

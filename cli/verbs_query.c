@@ -15,12 +15,13 @@
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
-static void print_gen(yajl_gen g) {
+void cli_print_json(yajl_gen g) {
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);
     fwrite(buf, 1, len, stdout);
     fputc('\n', stdout);
+    fflush(stdout);
     yajl_gen_free(g);
 }
 
@@ -75,7 +76,7 @@ int verb_list(int argc, char **argv) {
     free(ids);
     if (json) {
         yajl_gen_array_close(g);
-        print_gen(g);
+        cli_print_json(g);
     }
     return 0;
 }
@@ -122,7 +123,7 @@ int verb_ps(int argc, char **argv) {
         yajl_gen_array_open(g);
         for (size_t i = 0; i < n; i++) yajl_gen_integer(g, pids[i]);
         yajl_gen_array_close(g);
-        print_gen(g);
+        cli_print_json(g);
         free(pids);
         return 0;
     }

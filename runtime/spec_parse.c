@@ -147,26 +147,22 @@ int hull_spec_parse(const char *json, size_t len, struct hull_spec **out, struct
     return 0;
 }
 
-int hull_process_parse(const char *json, size_t len, struct hull_spec **out_owner,
-                       struct hull_err *err) {
+/* A fragment of the spec in a file of its own (exec --process, update
+ * --resources): parsed into a fresh owner so one hull_spec_free releases it. */
+static int parse_fragment(const char *json, size_t len, const char *prefix, struct hull_spec **out_owner,
+                          int (*parse)(struct sj *, yajl_val, struct hull_spec *), struct hull_err *err) {
     *out_owner = NULL;
-    if (!json) return hull_err_set(err, EINVAL, "process.json: no input");
+    if (!json) return hull_err_set(err, EINVAL, "%sno input", prefix);
     struct hull_spec *s = spec_new();
     struct sj c;
-    sj_init(&c, s, err, "process.json: ");
+    sj_init(&c, s, err, prefix);
     yajl_val doc = sj_parse_text(&c, json, len);
     if (!doc) {
         hull_spec_free(s);
         return -EINVAL;
     }
-    int r;
-    if (!YAJL_IS_OBJECT(doc)) r = sj_fail(&c, "expected a JSON object at the top level");
-    else r = sj_parse_process(&c, doc, &s->process);
+    int r = YAJL_IS_OBJECT(doc) ? parse(&c, doc, s) : sj_fail(&c, "expected a JSON object at the top level");
     yajl_tree_free(doc);
-    if (r == 0) {
-        s->has_process = true;
-        r = sj_validate_process(&s->process, "process.json: ", "", err);
-    }
     if (r < 0) {
         hull_spec_free(s);
         return r;
@@ -175,28 +171,25 @@ int hull_process_parse(const char *json, size_t len, struct hull_spec **out_owne
     return 0;
 }
 
+static int process_fragment(struct sj *c, yajl_val doc, struct hull_spec *s) {
+    int r = sj_parse_process(c, doc, &s->process);
+    if (r < 0) return r;
+    s->has_process = true;
+    return sj_validate_process(&s->process, c->prefix, "", c->err);
+}
+
+static int resources_fragment(struct sj *c, yajl_val doc, struct hull_spec *s) {
+    int r = sj_parse_resources(c, doc, &s->linux.resources);
+    s->linux.resources.present = r == 0;
+    return r;
+}
+
+int hull_process_parse(const char *json, size_t len, struct hull_spec **out_owner, struct hull_err *err) {
+    return parse_fragment(json, len, "process.json: ", out_owner, process_fragment, err);
+}
+
 int hull_resources_parse(const char *json, size_t len, struct hull_spec **out_owner, struct hull_err *err) {
-    *out_owner = NULL;
-    if (!json) return hull_err_set(err, EINVAL, "resources: no input");
-    struct hull_spec *s = spec_new();
-    struct sj c;
-    sj_init(&c, s, err, "resources: ");
-    yajl_val doc = sj_parse_text(&c, json, len);
-    if (!doc) {
-        hull_spec_free(s);
-        return -EINVAL;
-    }
-    int r;
-    if (!YAJL_IS_OBJECT(doc)) r = sj_fail(&c, "expected a JSON object at the top level");
-    else r = sj_parse_resources(&c, doc, &s->linux.resources);
-    yajl_tree_free(doc);
-    if (r < 0) {
-        hull_spec_free(s);
-        return r;
-    }
-    s->linux.resources.present = true;
-    *out_owner = s;
-    return 0;
+    return parse_fragment(json, len, "resources: ", out_owner, resources_fragment, err);
 }
 
 int hull_spec_load(const char *bundle_dir, struct hull_spec **out, struct hull_err *err) {
