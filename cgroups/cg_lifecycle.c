@@ -54,7 +54,8 @@ static int v2_enable_controllers(const struct cg_dir *d, struct hull_err *err) {
             snprintf(tok, sizeof tok, " %s ", t);
             char onsp[1024];
             snprintf(onsp, sizeof onsp, " %s ", on);
-            onsp[strcspn(onsp, "\n")] = ' ';
+            size_t k = strcspn(onsp, "\n");   /* an empty file reads as "", not "\n" */
+            if (onsp[k]) onsp[k] = ' ';
             if (strstr(onsp, tok)) continue;
             struct hull_err ignored;
             cg_writef(p, "cgroup.subtree_control", &ignored, "+%s", t);
@@ -83,6 +84,10 @@ int hull_cgroup_create(struct hull_cgroup *cg, const struct hull_resources *r, s
             rc = v2_enable_controllers(d, err);
         }
     }
+    /* On v2 a controller is usable in the new leaf only if every ancestor
+     * enabled it (the no-internal-process rule can refuse that): check again
+     * against the leaf itself before writing anything. */
+    if (rc == 0 && r && r->present && cg_v2_dir(cg)) rc = cg_res_check(cg, r, err);
     if (rc == 0 && r && r->present) rc = cg_res_apply(cg, r, false, err);
     if (rc < 0) {
         /* A failed create leaves nothing: undo the dirs made above. */

@@ -38,6 +38,11 @@ static struct cg_dir *owner2(const struct hull_cgroup *cg, const char *v1, const
 static int need(const struct hull_cgroup *cg, const char *v1, const char *v2, const char *what,
                 struct hull_err *err) {
     if (owner2(cg, v1, v2)) return 0;
+    struct cg_dir *d2 = cg_v2_dir(cg);
+    if (d2 && v2)
+        return hull_err_set(err, ENOTSUP, "cgroup %s: %s requested but the %s controller is not available there "
+                            "(not on this host, or not enabled in a parent's cgroup.subtree_control)",
+                            d2->path, what, v2);
     return hull_err_set(err, ENOTSUP, "cgroup: %s requested but the %s controller is not available on this host",
                         what, v2 ? v2 : v1);
 }

@@ -99,14 +99,11 @@ static int copy_exe(int src, int dst, off_t size, struct hull_err *err) {
 int hull_selfexe_ensure_sealed(char **argv, char **envp, struct hull_err *err) {
     int seals = exe_seals();
     if (seals >= 0 && (seals & F_SEAL_WRITE)) return 0;
-    if (seals < 0 && exe_on_readonly_mount()) return 0;
-    if (seals < 0 && !getenv("HULL_SELFEXE_MEMFD")) exec_readonly_bind(argv, envp);
-    if (seals >= 0) {
-        /* Running from a memfd that is not sealed: re-executing would copy the
-         * same unsealed file again and could loop; refuse instead. */
-        return hull_err_set(err, EPERM, "/proc/self/exe is a memfd without F_SEAL_WRITE; refusing to "
-                                        "enter a container from it");
-    }
+    if (exe_on_readonly_mount()) return 0;
+    if (!getenv("HULL_SELFEXE_MEMFD")) exec_readonly_bind(argv, envp);
+    /* A binary on tmpfs also answers F_GET_SEALS (with F_SEAL_SEAL only): not
+     * sealed against writes, so it gets the same treatment as any file. The
+     * copies made below are sealed or read-only, so there is no loop. */
 
     int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (src < 0) return hull_err_sys(err, "open /proc/self/exe");

@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config libcap-dev libseccomp-dev libmnl-dev libyajl-dev libarchive-dev libssl-dev
       busybox-static jq crun runc iproute2 procps util-linux perl time
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      qemu-system-x86 linux-image-amd64 cpio xz-utils"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""

@@ -9,7 +9,8 @@
 #
 # Environment: BUILD (default <repo>/build; the dir of hull and tests/unit/*),
 #              HULL_VM_TESTS (unit test names, space separated),
-#              HULL_VM_EXTRA (a sh script run last inside the VM as the test "extra": for debugging).
+#              HULL_VM_EXTRA (a sh script run last inside the VM as the test "extra": for debugging),
+#              HULL_VM_EXTRA_BINS (host programs copied with their libraries to /hull/bin, e.g. strace).
 # Needs: bash, busybox-static (/bin/busybox), cpio, jq, ldd (libc-bin). No root needed (as root
 # the archive also gets a /dev/console node; without it, /init reopens the console itself).
 set -euo pipefail
@@ -67,6 +68,12 @@ JQ=$(command -v jq)
 cp "$JQ" "$R/hull/bin/jq"
 add_libs "$R/hull/bin/jq"
 echo "$TESTS" >"$R/hull/unit/LIST"
+# HULL_VM_EXTRA_BINS: more host programs (with their libraries) in /hull/bin, e.g. strace
+for b in ${HULL_VM_EXTRA_BINS:-}; do
+    p=$(command -v "$b") || die "HULL_VM_EXTRA_BINS: $b not found"
+    cp -L "$p" "$R/hull/bin/$(basename "$p")"
+    add_libs "$p"
+done
 
 # The containers' rootfs: busybox (hard link: stored once) and a few files.
 F=$R/hull/rootfs
@@ -90,7 +97,7 @@ echo "PIDS_MAX=$(cat /sys/fs/cgroup/pids.max 2>&1)"
 echo "CG_RO=$(if touch /sys/fs/cgroup/x 2>/dev/null; then echo no; else echo yes; fi)"
 # eBPF device filter: allow-all, then deny rw on c 1:11 (not among the default devices)
 mknod /dev/denied c 1 11 2>/dev/null; echo "MKNOD_DENIED_RC=$?"
-echo "OPEN_DENIED=$(cat /dev/denied 2>&1 >/dev/null; echo " rc=$?")"
+echo "OPEN_DENIED=$( (cat /dev/denied 2>&1 >/dev/null; echo " rc=$?") | tr '\n' ' ')"
 mknod /dev/zero2 c 1 5 2>/dev/null; echo "MKNOD_ZERO_RC=$?"
 echo "READ_ZERO2=$(head -c 3 /dev/zero2 | wc -c)"
 echo "NULL_OK=$(echo x >/dev/null 2>&1 && echo yes || echo no)"

@@ -65,7 +65,7 @@ like " $(cat $CG/hulltest/cgroup.subtree_control 2>&1) " " memory .*pids| pids .
 is "$(cat $D/memory.max 2>&1)" 33554432 "memory.max is 32 MiB"
 is "$(cat $D/pids.max 2>&1)" 8 "pids.max is 8"
 is "$(cat $D/cpu.max 2>&1)" "50000 100000" "cpu.max is 50000 100000"
-OUT=$(h exec e2e-svc /bin/sh -c 'mknod /dev/k c 1 11 && cat /dev/k; echo " rc=$?"' 2>&1)
+OUT=$(h exec e2e-svc /bin/sh -c 'mknod /dev/k c 1 11 && cat /dev/k; echo " rc=$?"' 2>&1 | tr '\n' ' ')
 like "$OUT" "Operation not permitted.* rc=1" "exec: the deny-all default keeps c 1:11 closed (eBPF)"
 OUT=$(h exec e2e-svc /bin/sh -c 'echo hi >/dev/null && head -c 2 /dev/zero | wc -c' 2>&1)
 is "$OUT" 2 "exec: the default devices (null, zero) work"

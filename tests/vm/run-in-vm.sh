@@ -34,7 +34,7 @@ case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 export BUILD
 TESTS=${HULL_VM_TESTS:-test_cgroup test_cgroup_resources}
 export HULL_VM_TESTS=$TESTS
-OUT= TMO=${HULL_VM_TIMEOUT:-900} QUIET= ONLY= CHECK=
+OUT='' TMO=${HULL_VM_TIMEOUT:-900} QUIET='' ONLY='' CHECK=''
 
 usage() { sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -70,7 +70,7 @@ secs_since() { local d=$(($(now_us) - $1)); printf '%d.%03d' $((d / 1000000)) $(
 T_START=$(now_us)
 
 # ---- work dir and cleanup ---------------------------------------------------------------
-QPID= FIFO=
+QPID='' FIFO=''
 if [ -n "$OUT" ]; then
     mkdir -p "$OUT" || exit 2
     W=$(cd "$OUT" && pwd)
@@ -135,6 +135,7 @@ APPEND+=" lpj=4000000 init_on_alloc=0 i8042.noaux i8042.nomux i8042.nopnp i8042.
 APPEND+=" hullvm_timeout=${HULL_VM_TEST_TIMEOUT:-300}"
 [ -n "$ONLY" ] && APPEND+=" hullvm_only=$ONLY"
 [ -n "${HULL_VM_APPEND:-}" ] && APPEND+=" $HULL_VM_APPEND"
+# shellcheck disable=SC2054 # commas belong to -M
 Q=(qemu-system-x86_64 -M microvm,x-option-roms=off,acpi=off -accel tcg -cpu max -smp 1 -m "${HULL_VM_MEM:-1G}"
     -nodefaults -no-user-config -nographic -serial stdio -no-reboot
     -kernel "$VMLINUX" -initrd "$W/initramfs.cpio" -append "$APPEND")
@@ -146,7 +147,7 @@ mkfifo "$FIFO" || exit 2
 T_BOOT=$(now_us)
 timeout -k 5 "$TMO" "${Q[@]}" </dev/null >"$FIFO" 2>&1 &
 QPID=$!
-T_INIT= T_DONE= GUEST_INIT=
+T_INIT='' T_DONE='' GUEST_INIT=''
 while IFS= read -r line || [ -n "$line" ]; do
     line=${line%$'\r'}
     case $line in
