@@ -59,6 +59,17 @@ is "$(printf '%s' "$ev" | jq -r .data.pids.limit)" 55 "stats: pids limit matches
 pc=$(printf '%s' "$ev" | jq -r .data.pids.current)
 ok "$([ "${pc:-0}" -ge 1 ] && [ "$pc" -le 2 ]; echo $?)" "stats: pids current is the shell (+ its mv at most): $pc"
 cmp_ok "$(printf '%s' "$ev" | jq -r .data.cpu.usage.total)" -gt 0 "stats: cpu usage counts the busy loop"
+# ps: the cgroup's processes, as JSON or through ps(1) with its own options
+rt exec -d --pid-file "$TMP/sleep.pid" "$C" sleep 300 >/dev/null 2>&1
+spid=$(cat "$TMP/sleep.pid" 2>/dev/null)
+ipid=$(ctr_pid "$C")
+pj=" $(rt ps --format json "$C" 2>/dev/null | jq -r '.[]' 2>/dev/null | tr '\n' ' ')"
+like "$pj" " $ipid " "ps --format json lists the init ($ipid)"
+like "$pj" " ${spid:-x} " "ps --format json lists the exec'd sleep ($spid)"
+pt=$(rt ps "$C" -o pid,comm 2>/dev/null)
+like "$pt" 'PID' "ps passes ps(1) options through (-o pid,comm): header"
+like "$pt" 'sleep' "... and shows the container's sleep"
+unlike "$pt" "$(printf 'bash\n')" "... and none of the host's processes (no bash)"
 rt delete --force "$C" >/dev/null 2>&1
 rt update --memory 64m "$C" >/dev/null 2>&1
 isnt "$?" 0 "update of a deleted container fails"
