@@ -25,7 +25,12 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
 .PHONY: all deps demo check unit integration asan bench install clean fuzz
-all: $(BUILD)/hull
+all: $(BUILD)/hull $(BUILD)/busybox-oci/index.json
+
+# The built-in default image (an OCI layout; `make demo` imports it as busybox:latest).
+$(BUILD)/busybox-oci/index.json: image/make-busybox-image.sh
+	@rm -rf $(BUILD)/busybox-oci
+	$(Q)./image/make-busybox-image.sh $(BUILD)/busybox-oci >/dev/null
 
 Q := @
 ifeq ($(V),1)
@@ -54,7 +59,9 @@ deps:
 	./tests/lib/install-deps.sh
 
 # The README's first command ends here: a busybox container from a built-in default.
-demo: $(BUILD)/hull
+demo: $(BUILD)/hull $(BUILD)/busybox-oci/index.json
+	$(BUILD)/hull image import $(BUILD)/busybox-oci --name busybox:latest
+	$(BUILD)/hull run --rm busybox echo hello from a hull container
 	./tests/lib/demo.sh $(BUILD)/hull $(BUILD)/demo
 
 unit: $(UNIT_BIN)
@@ -78,6 +85,6 @@ install: $(BUILD)/hull
 	ln -sf hull $(DESTDIR)$(PREFIX)/bin/hull-vm
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-core
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

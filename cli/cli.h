@@ -14,6 +14,7 @@ struct hull_global {
     bool debug;
     bool systemd_cgroup;
     bool vm;                   /* --vm or invoked as hull-vm */
+    const char *data_root;     /* --data-root (else $HULL_ROOT, else /var/lib/hull) */
     const char *argv0;
 };
 
@@ -43,9 +44,28 @@ int verb_features(int argc, char **argv);
 int verb_exec(int argc, char **argv);
 int verb_ps(int argc, char **argv);
 int verb_pause(int argc, char **argv);
+int verb_image(int argc, char **argv);
+int verb_images(int argc, char **argv);
+int verb_rmi(int argc, char **argv);
 int verb_resume(int argc, char **argv);
 int verb_update(int argc, char **argv);
 int verb_events(int argc, char **argv);
+
+/* Containers from images (run_image.c, verbs_workload.c). */
+const char *cli_data_root(void);
+/* A container name or unique id prefix -> its full id (else arg itself). */
+const char *cli_resolve_id(const char *arg);
+bool cli_run_is_image_form(int argc, char **argv);
+int cli_run_image(int argc, char **argv);
+int cli_ps_containers(int argc, char **argv);
+int verb_logs(int argc, char **argv);
+int verb_stop(int argc, char **argv);
+int verb_rm(int argc, char **argv);
+
+struct hull_image_store;
+int cli_open_store(struct hull_image_store **s, struct hull_err *err);
+/* Is a container (of `hull run IMAGE`) using this image? *who: its name/id. */
+bool cli_image_in_use(const char *ref, const char **who);
 
 /* Prints the generator's buffer and a newline, flushes, frees the generator. */
 struct yajl_gen_t;

@@ -95,6 +95,12 @@ static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; cons
     {"resume", verb_resume, false, "thaw a paused container"},
     {"update", verb_update, false, "change the resource limits of a running container"},
     {"events", verb_events, false, "stats (--stats) or a stream of stats and OOM events"},
+    {"image", verb_image, false, "import|ls|inspect|export|rm images"},
+    {"images", verb_images, false, "list images (image ls)"},
+    {"logs", verb_logs, false, "print a detached container's output (-f: follow)"},
+    {"stop", verb_stop, false, "SIGTERM, then SIGKILL after -t seconds"},
+    {"rm", verb_rm, false, "remove containers made from images (-f: kill first)"},
+    {"rmi", verb_rmi, false, "remove images (image rm)"},
     {"spec", verb_spec, false, "write a default config.json"},
     {"features", verb_features, false, "print what this runtime supports (JSON)"},
 };
@@ -110,6 +116,7 @@ static void usage(FILE *f) {
                "  --debug               verbose logging\n"
                "  --systemd-cgroup      use the systemd cgroup driver (not supported yet)\n"
                "  --vm                  run containers in a microVM\n"
+               "  --data-root DIR       images and containers (default $HULL_ROOT or /var/lib/hull)\n"
                "  -v, --version         print the version\n"
                "  -h, --help            this text\n",
             HULL_DEFAULT_ROOT);
@@ -122,12 +129,12 @@ int main(int argc, char **argv) {
     if (strcmp(basename(a0), "hull-vm") == 0) g_opts.vm = true;
     free(a0);
 
-    enum { O_ROOT = 256, O_LOG, O_LOGFMT, O_DEBUG, O_SYSTEMD, O_VM, O_ROOTLESS, O_CRIU };
+    enum { O_ROOT = 256, O_LOG, O_LOGFMT, O_DEBUG, O_SYSTEMD, O_VM, O_ROOTLESS, O_CRIU, O_DATAROOT };
     static const struct option opts[] = {
         {"root", required_argument, NULL, O_ROOT},   {"log", required_argument, NULL, O_LOG},
         {"log-format", required_argument, NULL, O_LOGFMT}, {"debug", no_argument, NULL, O_DEBUG},
         {"systemd-cgroup", no_argument, NULL, O_SYSTEMD}, {"vm", no_argument, NULL, O_VM},
-        {"rootless", required_argument, NULL, O_ROOTLESS}, {"criu", required_argument, NULL, O_CRIU},
+        {"rootless", required_argument, NULL, O_ROOTLESS}, {"data-root", required_argument, NULL, O_DATAROOT}, {"criu", required_argument, NULL, O_CRIU},
         {"version", no_argument, NULL, 'v'},         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -144,6 +151,7 @@ int main(int argc, char **argv) {
         case O_DEBUG: g_opts.debug = true; break;
         case O_SYSTEMD: g_opts.systemd_cgroup = true; break;
         case O_VM: g_opts.vm = true; break;
+        case O_DATAROOT: g_opts.data_root = optarg; break;
         case O_ROOTLESS: case O_CRIU: break;   /* accepted for runc compatibility */
         case 'v':
             printf("hull version %s\nspec: 1.2.0\n", HULL_VERSION);
@@ -177,7 +185,7 @@ int main(int argc, char **argv) {
         optind++;
         int vargc = argc - optind + 1;
         char **vargv = argv + optind - 1;
-        optind = 1;
+        optind = 0;   /* 0: glibc re-initialises getopt (ordering mode included) */
         if (!g_opts.debug) return verbs[i].fn(vargc, vargv);
         /* --debug: the command and its outcome, with timing, in the log. */
         char line[2048];

@@ -98,17 +98,18 @@ int verb_exec(int argc, char **argv) {
         {"pid-file", required_argument, NULL, O_PIDFILE}, {"process-label", required_argument, NULL, O_LABEL},
         {"apparmor", required_argument, NULL, O_APPARMOR}, {"no-new-privs", no_argument, NULL, O_NNP},
         {"cap", required_argument, NULL, 'c'}, {"preserve-fds", required_argument, NULL, O_PRESERVE},
-        {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED}, {0},
+        {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED}, {"interactive", no_argument, NULL, 'i'}, {0},
     };
     struct exec_flags f = {0};
     int c, rc = 1;
     opterr = 0;
-    while ((c = getopt_long_only(argc, argv, "+e:tu:g:p:dc:", opts, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "+ie:tu:g:p:dc:", opts, NULL)) != -1) {
         switch (c) {
         case O_CONSOLE: f.console_socket = optarg; break;
         case O_CWD: f.cwd = optarg; break;
         case 'e': push(&f.env, &f.n_env, optarg); break;
         case 't': f.tty = true; break;
+        case 'i': break;   /* stdin is always passed through (podman's -i) */
         case 'u': f.user = optarg; break;
         case 'g': push(&f.gids, &f.n_gids, optarg); break;
         case 'p': f.process_file = optarg; break;
@@ -124,7 +125,7 @@ int verb_exec(int argc, char **argv) {
         }
     }
     if (optind >= argc) { rc = cli_usage_error("exec", "expects a container id"); goto out; }
-    const char *id = argv[optind++];
+    const char *id = cli_resolve_id(argv[optind++]);
     struct hull_err err = {0};
     struct hull_spec *owner = NULL;
     struct hull_process proc;

@@ -16,14 +16,14 @@
 int verb_pause(int argc, char **argv) {
     if (argc != 2) return cli_usage_error("pause", "expects exactly one container id");
     struct hull_err err = {0};
-    if (hull_container_pause(g_opts.root, argv[1], true, &err) < 0) return cli_fail(&err);
+    if (hull_container_pause(g_opts.root, cli_resolve_id(argv[1]), true, &err) < 0) return cli_fail(&err);
     return 0;
 }
 
 int verb_resume(int argc, char **argv) {
     if (argc != 2) return cli_usage_error("resume", "expects exactly one container id");
     struct hull_err err = {0};
-    if (hull_container_pause(g_opts.root, argv[1], false, &err) < 0) return cli_fail(&err);
+    if (hull_container_pause(g_opts.root, cli_resolve_id(argv[1]), false, &err) < 0) return cli_fail(&err);
     return 0;
 }
 
@@ -133,7 +133,7 @@ int verb_update(int argc, char **argv) {
         if (!okv) return cli_usage_error("update", "invalid value \"%s\"", optarg);
     }
     if (optind != argc - 1) return cli_usage_error("update", "expects exactly one container id");
-    const char *id = argv[optind];
+    const char *id = cli_resolve_id(argv[optind]);
     const struct hull_resources *res = &flags;
     if (res_file) {
         FILE *f = strcmp(res_file, "-") == 0 ? stdin : fopen(res_file, "re");
@@ -257,7 +257,7 @@ int verb_events(int argc, char **argv) {
         } else return cli_usage_error("events", "unknown option \"%s\"", argv[optind - 1]);
     }
     if (optind != argc - 1) return cli_usage_error("events", "expects exactly one container id");
-    const char *id = argv[optind];
+    const char *id = cli_resolve_id(argv[optind]);
     struct hull_err err = {0};
     struct hull_cgroup_stats s;
     enum hull_status status;

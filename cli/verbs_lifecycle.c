@@ -71,6 +71,7 @@ int verb_create(int argc, char **argv) {
 }
 
 int verb_run(int argc, char **argv) {
+    if (cli_run_is_image_form(argc, argv)) return cli_run_image(argc, argv);
     struct create_flags f;
     if (parse_create("run", argc, argv, &f, true)) return 1;
     /* runc run -t without a socket: hull holds the pty and proxies it. */
@@ -92,15 +93,15 @@ int verb_run(int argc, char **argv) {
 
 static int one_id(const char *verb, int argc, char **argv, const char **id) {
     if (argc - optind < 1) return cli_usage_error(verb, "expects a container id");
-    *id = argv[optind];
+    *id = cli_resolve_id(argv[optind]);
     return 0;
 }
 
 int verb_start(int argc, char **argv) {
-    optind = 1;
+    optind = 0;
     if (argc != 2) return cli_usage_error("start", "expects exactly one container id");
     struct hull_err err = {0};
-    if (hull_container_start(g_opts.root, argv[1], &err) < 0) return cli_fail(&err);
+    if (hull_container_start(g_opts.root, cli_resolve_id(argv[1]), &err) < 0) return cli_fail(&err);
     return 0;
 }
 
@@ -109,7 +110,7 @@ int verb_state(int argc, char **argv) {
     struct hull_state st;
     enum hull_status status;
     struct hull_err err = {0};
-    if (hull_container_state(g_opts.root, argv[1], &st, &status, &err) < 0) return cli_fail(&err);
+    if (hull_container_state(g_opts.root, cli_resolve_id(argv[1]), &st, &status, &err) < 0) return cli_fail(&err);
     char *json = hull_state_json(&st, status, true, true);
     printf("%s\n", json ? json : "{}");
     free(json);
@@ -152,7 +153,7 @@ int verb_delete(int argc, char **argv) {
     int rc = 0;
     for (int i = optind; i < argc; i++) {
         struct hull_err err = {0};
-        if (hull_container_delete(g_opts.root, argv[i], force, &err) < 0) {
+        if (hull_container_delete(g_opts.root, cli_resolve_id(argv[i]), force, &err) < 0) {
             /* runc: --force on a container that does not exist is not an error */
             if (force && err.code == ENOENT) continue;
             rc = cli_fail(&err);

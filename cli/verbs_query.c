@@ -102,6 +102,14 @@ static int container_pids(const char *id, pid_t **pids, size_t *n, struct hull_e
 }
 
 int verb_ps(int argc, char **argv) {
+    /* `ps` alone (or with -a/-q) lists containers like podman; `ps ID` is runc's */
+    int positional = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--format")) { i++; continue; }
+        if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all") || !strcmp(argv[i], "-q")) return cli_ps_containers(argc, argv);
+        if (argv[i][0] != '-') positional++;
+    }
+    if (positional == 0) return cli_ps_containers(argc, argv);
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {0}};
     bool json = false;
     int c;
@@ -113,7 +121,7 @@ int verb_ps(int argc, char **argv) {
         } else return cli_usage_error("ps", "unknown option \"%s\"", argv[optind - 1]);
     }
     if (optind >= argc) return cli_usage_error("ps", "expects a container id");
-    const char *id = argv[optind++];
+    const char *id = cli_resolve_id(argv[optind++]);
     pid_t *pids;
     size_t n;
     struct hull_err err = {0};

@@ -84,6 +84,18 @@ int ref_split(const char *ref, struct ref_entry *e, struct hull_err *err) {
     }
     if (nlen >= sizeof e->name || strlen(tag) >= sizeof e->tag)
         return hull_err_set(err, EINVAL, "image reference \"%.200s\": too long", ref);
+    /* Docker Hub's official images have three spellings; the store keeps the
+     * short one so "busybox" finds an image imported as
+     * docker.io/library/busybox (and the other way round). */
+    static const char *const hub[] = {"docker.io/library/", "index.docker.io/library/", "library/"};
+    for (size_t i = 0; i < sizeof hub / sizeof *hub; i++) {
+        size_t hl = strlen(hub[i]);
+        if (nlen > hl && strncmp(ref, hub[i], hl) == 0 && !memchr(ref + hl, '/', nlen - hl)) {
+            ref += hl;
+            nlen -= hl;
+            break;
+        }
+    }
     memcpy(e->name, ref, nlen);
     e->name[nlen] = '\0';
     snprintf(e->tag, sizeof e->tag, "%s", tag);

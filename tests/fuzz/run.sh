@@ -41,3 +41,6 @@ if [ "$found" -gt 0 ] || [ "$rc" -ne 0 ]; then
     exit 1
 fi
 echo "run.sh: no crashes in ${secs}s"
+
+# The virtqueue / virtio-blk / console request parsing of the microVM engine.
+"$(dirname "$0")/../../vm-shim/fuzz-virtq.sh" "${1:-60}"
