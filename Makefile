@@ -76,6 +76,7 @@ asan:
 
 bench: $(BUILD)/hull
 	HULL=$(abspath $(BUILD)/hull) ./bench/run.sh
+	HULL=$(abspath $(BUILD)/hull) ./bench/image.sh
 
 fuzz:
 	./tests/fuzz/run.sh

@@ -219,6 +219,26 @@ static int image_rm(int argc, char **argv) {
     return rc;
 }
 
+/* Unpacks the layers now (what the first `run` would otherwise do) and prints
+ * the layer directories, base first. */
+static int image_unpack(int argc, char **argv) {
+    if (argc != 2) return cli_usage_error("image unpack", "expects one image reference");
+    struct hull_err err = {0};
+    struct hull_image_store *s;
+    if (cli_open_store(&s, &err) < 0) return cli_fail(&err);
+    struct progress p = {0};
+    struct hull_unpack_opts o = {.allow_devices = true, .progress = progress_fn(), .progress_ctx = &p};
+    char **dirs = NULL;
+    size_t n = 0;
+    int r = hull_image_rootfs_layers(s, argv[1], &o, &dirs, &n, &err);
+    progress_end(&p);
+    hull_image_store_close(s);
+    if (r < 0) return cli_fail(&err);
+    for (size_t i = 0; i < n; i++) printf("%s\n", dirs[i]);
+    hull_image_strv_free(dirs, n);
+    return 0;
+}
+
 int verb_images(int argc, char **argv) { return image_ls(argc, argv); }
 int verb_rmi(int argc, char **argv) { return image_rm(argc, argv); }
 
@@ -231,5 +251,6 @@ int verb_image(int argc, char **argv) {
     if (strcmp(sub, "inspect") == 0) return image_inspect(argc - 1, argv + 1);
     if (strcmp(sub, "export") == 0 || strcmp(sub, "save") == 0) return image_export(argc - 1, argv + 1);
     if (strcmp(sub, "rm") == 0) return image_rm(argc - 1, argv + 1);
-    return cli_usage_error("image", "unknown subcommand \"%s\" (import|ls|inspect|export|rm)", sub);
+    if (strcmp(sub, "unpack") == 0) return image_unpack(argc - 1, argv + 1);
+    return cli_usage_error("image", "unknown subcommand \"%s\" (import|ls|inspect|export|rm|unpack)", sub);
 }
