@@ -106,4 +106,25 @@ if command -v umoci >/dev/null; then
 else
     skip "umoci is not installed"
 fi
+# an image made by umoci (init/new/unpack/repack), imported and run
+if command -v umoci >/dev/null; then
+    L=$TMP/umoci-made
+    umoci init --layout "$L" >/dev/null 2>&1 && umoci new --image "$L:t1" >/dev/null 2>&1 &&
+        umoci unpack --image "$L:t1" "$TMP/ub" >/dev/null 2>&1 &&
+        mkdir -p "$TMP/ub/rootfs/bin" && cp /bin/busybox "$TMP/ub/rootfs/bin/" &&
+        ln -sf busybox "$TMP/ub/rootfs/bin/sh" && ln -sf busybox "$TMP/ub/rootfs/bin/echo" &&
+        umoci repack --image "$L:t1" "$TMP/ub" >/dev/null 2>&1
+    out=$(rt image import "$L" --name umoci-made:t1 2>&1)
+    like "$out" '^umoci-made:t1 ' "import of an image umoci made"
+    is "$(rt run --rm umoci-made:t1 /bin/sh -c 'echo from-umoci' 2>&1)" from-umoci "and it runs"
+else
+    skip "umoci is not installed"; skip "(same)"
+fi
+
+# logs -f follows until the container exits
+id=$(rt run -d busybox sh -c 'echo one; sleep 0.3; echo two; sleep 0.3; echo three' 2>/dev/null)
+out=$(timeout 10 "$HULL" --root "$STATE" logs -f "$id" 2>&1)
+is "$(printf '%s' "$out" | tr '\n' ' ')" "one two three" "logs -f prints everything and returns when the container exits"
+rt rm "$id" >/dev/null 2>&1
+
 done_testing
