@@ -35,6 +35,10 @@ out=$(rt run --rm --read-only busybox sh -c 'touch /x 2>&1; echo rc=$?' 2>&1)
 like "$out" 'Read-only file system' "--read-only: the root is read-only"
 out=$(rt run --rm --memory 48m --pids-limit 40 busybox sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max' 2>&1)
 is "$(printf '%s' "$out" | tr '\n' ' ' | sed 's/ *$//')" "50331648 40" "--memory 48m and --pids-limit 40 reach the container's cgroup"
+out=$(rt run --rm --cpus 0.5 busybox sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max' 2>&1)
+is "$out" 50000 "--cpus 0.5: a quota of 50 ms per 100 ms"
+out=$(rt run --rm -t busybox sh -c 'tty; echo done' </dev/null 2>&1 | tr -d '\r')
+is "$(printf '%s' "$out" | tr '\n' ' ')" "/dev/pts/0 done" "-t: the container has a terminal, proxied by hull"
 out=$(rt run --rm --cap-drop ALL busybox grep CapEff /proc/self/status 2>&1)
 like "$out" 'CapEff:[[:space:]]+0000000000000000' "--cap-drop ALL: no capability"
 out=$(rt run --rm --cap-add NET_ADMIN busybox grep CapEff /proc/self/status 2>&1)
