@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config libcap-dev libseccomp-dev libmnl-dev libyajl-dev libarchive-dev libssl-dev
       busybox-static jq crun runc iproute2 procps util-linux perl time
       clang libclang-rt-14-dev
-      qemu-system-x86 linux-image-amd64 cpio xz-utils skopeo umoci zstd"
+      qemu-system-x86 linux-image-amd64 cpio xz-utils skopeo umoci zstd containerd"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""
