@@ -131,4 +131,14 @@ out=$(timeout 10 "$HULL" --root "$STATE" logs -f "$id" 2>&1)
 is "$(printf '%s' "$out" | tr '\n' ' ')" "one two three" "logs -f prints everything and returns when the container exits"
 rt rm "$id" >/dev/null 2>&1
 
+# without overlayfs: the layers are copied into the container's rootfs
+id=$(HULL_NO_OVERLAY=1 rt run -d busybox sh -c 'echo copied >/marker; sleep 300' 2>/dev/null)
+sleep 0.3
+root=$HULL_ROOT/containers/$id/bundle/rootfs
+ok "$(! grep -q " $root " /proc/self/mountinfo; echo $?)" "HULL_NO_OVERLAY=1: no overlay mount"
+ok "$([ -x "$root/bin/busybox" ]; echo $?)" "... the image's files were copied in"
+is "$(cat "$root/marker" 2>/dev/null)" copied "... and the container writes into that copy"
+rt rm -f "$id" >/dev/null 2>&1
+ok "$([ ! -e "$HULL_ROOT/containers/$id" ]; echo $?)" "... rm removes the copy"
+
 done_testing
