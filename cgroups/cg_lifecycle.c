@@ -78,8 +78,18 @@ int hull_cgroup_create(struct hull_cgroup *cg, const struct hull_resources *r, s
         struct cg_dir *d = &cg->dirs[i];
         if ((rc = cg_mkdir_tracked(d, err)) < 0) break;
         if (d->kind == CG_V1 && cg_list_has(d->controllers, "cpuset")) {
-            for (size_t k = 0; k < d->n_created && rc == 0; k++)
-                rc = cg_v1_cpuset_inherit(d->created[k], err);
+            /* Every level, top down, not only the ones we made: a parent that
+             * a concurrent create has just made may not have its cpus/mems
+             * yet, and a leaf below an empty cpuset cannot take tasks. */
+            size_t ml = strlen(d->mountpoint);
+            _cleanup_free_ char *p = strdup(d->path);
+            if (!p) { rc = hull_err_set(err, ENOMEM, "out of memory"); break; }
+            for (char *cut = strchr(p + ml + 1, '/');; cut = strchr(cut + 1, '/')) {
+                if (cut) *cut = '\0';
+                if ((rc = cg_v1_cpuset_inherit(p, err)) < 0) break;
+                if (!cut) break;
+                *cut = '/';
+            }
         } else if (d->kind == CG_V2) {
             rc = v2_enable_controllers(d, err);
         }
