@@ -50,6 +50,7 @@ int verb_rmi(int argc, char **argv);
 int verb_resume(int argc, char **argv);
 int verb_update(int argc, char **argv);
 int verb_events(int argc, char **argv);
+int verb_vmm(int argc, char **argv);
 
 /* Containers from images (run_image.c, verbs_workload.c). */
 const char *cli_data_root(void);

@@ -103,6 +103,7 @@ static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; cons
     {"rmi", verb_rmi, false, "remove images (image rm)"},
     {"spec", verb_spec, false, "write a default config.json"},
     {"features", verb_features, false, "print what this runtime supports (JSON)"},
+    {"vmm", verb_vmm, false, "boot a kernel in a microVM by hand (the engine alone)"},
 };
 
 static void usage(FILE *f) {

@@ -61,6 +61,15 @@ void kvm_vm_destroy(struct kvm_vm *vm);
  * their next exit. */
 void kvm_vm_request_fate(void *vm, enum vm_fate f);
 enum vm_fate kvm_vm_fate(struct kvm_vm *vm);
+/* KVM_CAP_IOEVENTFD: notify writes can signal an eventfd in the kernel. */
+bool kvm_vm_has_ioeventfd(struct kvm_vm *vm);
+/* Binds (or with assign=false unbinds) eventfd efd to `len`-byte MMIO
+ * writes at gpa. */
+int kvm_vm_ioeventfd(struct kvm_vm *vm, uint64_t gpa, unsigned len, int efd, bool assign, struct hull_err *err);
+/* Makes a vCPU's current or next KVM_RUN return at once (immediate_exit);
+ * the caller then signals the thread to interrupt a running guest. */
+void kvm_vcpu_request_exit(struct kvm_vcpu *c);
+
 /* Interrupt helpers for devices (no-ops without an irqchip). */
 void kvm_vm_irq_line(void *vm, unsigned gsi, int level);
 void kvm_vm_msi(void *vm, uint64_t addr, uint32_t data);

@@ -156,3 +156,8 @@ int kvm_vcpu_set_real_mode(struct kvm_vcpu *c, uint16_t cs, uint16_t ip, struct 
         return hull_err_sys(err, "vcpu %u: KVM_SET_REGS", c->id);
     return 0;
 }
+
+void kvm_vcpu_request_exit(struct kvm_vcpu *c) {
+    if (c->run)
+        __atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}

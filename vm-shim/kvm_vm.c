@@ -123,3 +123,14 @@ void kvm_vm_msi(void *opaque, uint64_t addr, uint32_t data) {
     struct kvm_msi m = { .address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data };
     (void)ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &m);
 }
+
+bool kvm_vm_has_ioeventfd(struct kvm_vm *vm) {
+    return ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+}
+
+int kvm_vm_ioeventfd(struct kvm_vm *vm, uint64_t gpa, unsigned len, int efd, bool assign, struct hull_err *err) {
+    struct kvm_ioeventfd io = { .addr = gpa, .len = len, .fd = efd, .flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN };
+    if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0)
+        return hull_err_sys(err, "KVM_IOEVENTFD %s 0x%llx", assign ? "bind" : "unbind", (unsigned long long)gpa);
+    return 0;
+}

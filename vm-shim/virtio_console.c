@@ -32,6 +32,8 @@ struct port {
 
 struct con {
     struct virtio_dev dev;
+    void (*rx_space)(void *opaque, unsigned port);
+    void *rx_space_opaque;
     unsigned nports;
     struct port port[VIRTIO_CONSOLE_MAX_PORTS];
     struct pending_ctrl ctrl[CTRL_PENDING_MAX];
@@ -94,7 +96,10 @@ static int port_deliver(struct con *c, unsigned p, struct hull_err *err) {
             return rc;
         size_t n = virtq_chain_write(&ch, 0, pt->buf, pt->len);
         memmove(pt->buf, pt->buf + n, pt->len - n);
+        bool was_full = pt->len == VIRTIO_CONSOLE_PORT_BUF;
         pt->len -= n;
+        if (was_full && n && c->rx_space)
+            c->rx_space(c->rx_space_opaque, p);
         if (virtio_dev_complete(d, rxq(p), &ch, (uint32_t)n) < 0)
             return 0;
     }
@@ -226,6 +231,8 @@ int virtio_console_create(struct virtio_dev **out, const struct vm_mem *mem,
     if (!c)
         return hull_err_set(err, ENOMEM, "virtio-console: allocate device");
     c->nports = o->nports;
+    c->rx_space = o->rx_space;
+    c->rx_space_opaque = o->rx_space_opaque;
     for (unsigned p = 0; p < o->nports; p++) {
         c->port[p].cfg = o->port[p];
         if (o->port[p].name) {

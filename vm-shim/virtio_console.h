@@ -39,6 +39,10 @@ struct virtio_console_opts {
     unsigned nports;    /* 1..VIRTIO_CONSOLE_MAX_PORTS */
     struct virtio_console_port_cfg port[VIRTIO_CONSOLE_MAX_PORTS];
     uint16_t queue_size;   /* 0: 128 */
+    /* Optional: a port's host → guest buffer got room again (the guest took
+     * bytes). Called with the device lock held: just wake someone up. */
+    void (*rx_space)(void *opaque, unsigned port);
+    void *rx_space_opaque;
 };
 
 int virtio_console_create(struct virtio_dev **out, const struct vm_mem *mem,

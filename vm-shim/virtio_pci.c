@@ -197,6 +197,8 @@ static void common_write(struct virtio_pci *vp, unsigned off, const uint8_t *dat
         virtio_dev_set_status(d, c.status);
         if (c.status == 0)
             transport_reset(vp);
+        if (vp->layout_changed)
+            vp->layout_changed(vp->layout_opaque);
     }
 }
 
@@ -263,6 +265,8 @@ static void cfg_written(void *opaque, unsigned off, unsigned len) {
         msix_flush_pending(vp);
         pthread_mutex_unlock(&vp->irq_lock);
     }
+    if (vp->layout_changed && (off < PCI_BAR0 + 8 && PCI_COMMAND < off + len))
+        vp->layout_changed(vp->layout_opaque);   /* BAR0/1 or COMMAND touched */
 }
 
 /* ---- set-up ---- */
@@ -331,6 +335,17 @@ void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *dev, const struct
     f->opaque = vp;
 
     dev->irq = (struct virtio_irq){ .queue = irq_queue, .config = irq_config, .opaque = vp };
+}
+
+bool virtio_pci_notify_addr(struct virtio_pci *vp, unsigned q, uint64_t *gpa) {
+    const uint8_t *cfg = vp->func.cfg;
+    if (q >= vp->dev->num_queues || !(cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+        return false;
+    uint32_t lo, hi;
+    memcpy(&lo, &cfg[PCI_BAR0], 4);
+    memcpy(&hi, &cfg[PCI_BAR0 + 4], 4);
+    *gpa = ((uint64_t)hi << 32 | (lo & ~0xfu)) + VPCI_NOTIFY_OFF + (uint64_t)q * VPCI_NOTIFY_MULT;
+    return true;
 }
 
 void virtio_pci_destroy(struct virtio_pci *vp) {

@@ -52,11 +52,20 @@ struct virtio_pci {
     uint32_t msix_table[VPCI_MAX_VECTORS][4];   /* addr lo, addr hi, data, control */
     uint64_t msix_pba[(VPCI_MAX_VECTORS + 63) / 64];
     unsigned msix_cap;              /* config-space offset of the MSI-X capability */
+    /* Optional: called when the notify addresses may have changed (device
+     * status written, PCI config written: BAR moved, decoding toggled), so a
+     * VMM can (re)bind ioeventfds. Runs on a vCPU thread, maybe with
+     * reg_lock held: it must not call back into this transport. */
+    void (*layout_changed)(void *opaque);
+    void *layout_opaque;
 };
 
 /* Wraps dev (which must outlive the transport) and fills its irq hooks.
  * gsi is the legacy interrupt line used when MSI-X is off. */
 void virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *dev, const struct vm_irq_sink *sink, unsigned gsi);
 void virtio_pci_destroy(struct virtio_pci *vp);
+/* Guest-physical address of queue q's notify register, when the function
+ * decodes memory and q exists; false otherwise. */
+bool virtio_pci_notify_addr(struct virtio_pci *vp, unsigned q, uint64_t *gpa);
 
 #endif

@@ -9,6 +9,8 @@ enum vm_fate {
     VM_FATE_SHUTDOWN,   /* triple fault (KVM_EXIT_SHUTDOWN): the guest crashed hard */
     VM_FATE_CRASH,      /* the VMM could not continue: emulation failure, entry failure, KVM error */
     VM_FATE_PANIC,      /* the guest kernel reported a panic (pvpanic port) */
+    VM_FATE_TIMEOUT,    /* the host's deadline passed (e.g. the guest never booted) */
+    VM_FATE_KILLED,     /* the host stopped the VM (signal, stop request) */
 };
 
 const char *vm_fate_name(enum vm_fate f);

@@ -15,6 +15,8 @@ const char *vm_fate_name(enum vm_fate f) {
     case VM_FATE_SHUTDOWN: return "shutdown (triple fault)";
     case VM_FATE_CRASH:    return "crash";
     case VM_FATE_PANIC:    return "guest panic";
+    case VM_FATE_TIMEOUT:  return "timeout";
+    case VM_FATE_KILLED:   return "stopped by the host";
     }
     return "unknown";
 }
@@ -36,8 +38,12 @@ void vm_pm_cnt_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool 
         memset(data, 0, len);   /* SCI_EN clear: nothing else to report */
         return;
     }
-    uint16_t v = 0;
-    memcpy(&v, data, len < 2 ? len : 2);
-    if (off == 0 && len >= 2 && (v & PM_SLP_EN) && PM_SLP_TYP(v) == VM_PM_SLP_TYP_S5)
+    if (off > 1)
+        return;
+    uint8_t b[2];
+    memcpy(b, &pm->cnt, 2);
+    memcpy(b + off, data, len < 2 - off ? len : 2 - off);
+    memcpy(&pm->cnt, b, 2);
+    if ((pm->cnt & PM_SLP_EN) && PM_SLP_TYP(pm->cnt) == VM_PM_SLP_TYP_S5)
         pm->sink.request(pm->sink.opaque, VM_FATE_POWEROFF);
 }

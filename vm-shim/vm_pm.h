@@ -19,10 +19,11 @@
 
 struct vm_pm {
     struct vm_fate_sink sink;
+    uint16_t cnt;     /* PM1a_CNT as last written (byte writes, e.g. via /dev/port, assemble it) */
 };
 
 void vm_pm_pvpanic_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool is_write);
-/* 2-byte PM1a_CNT register. */
+/* 2-byte PM1a_CNT register; word or byte writes. */
 void vm_pm_cnt_io(void *opaque, uint64_t off, uint8_t *data, unsigned len, bool is_write);
 
 #endif

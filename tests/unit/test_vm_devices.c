@@ -63,7 +63,7 @@ int main(void) {
     ok(1, "reader gone: output dropped, guest keeps running");
 
     struct i8042 k = { { on_fate, NULL } };
-    struct vm_pm pm = { { on_fate, NULL } };
+    struct vm_pm pm = { { on_fate, NULL }, 0 };
     vm_bus_add(&b, I8042_DATA_PORT, 1, i8042_data_io, &k, &err);
     vm_bus_add(&b, I8042_CMD_PORT, 1, i8042_cmd_io, &k, &err);
     vm_bus_add(&b, VM_PVPANIC_PORT, 1, vm_pm_pvpanic_io, &pm, &err);
@@ -82,6 +82,16 @@ int main(void) {
     is_int(fate, 0, "S3 request is not a power-off");
     vm_bus_access(&b, 0x604, (uint8_t *)&s5, 2, true);
     is_int(fate, VM_FATE_POWEROFF, "S5: power-off");
+    /* byte by byte, as a guest writing /dev/port does: low byte, then high */
+    struct vm_pm pm2 = { { on_fate, NULL }, 0 };
+    struct vm_bus b2 = {0};
+    vm_bus_add(&b2, VM_PM_CNT_PORT, 2, vm_pm_cnt_io, &pm2, &err);
+    fate = 0;
+    uint8_t lo = 0x00, hi = 0x34;
+    vm_bus_access(&b2, 0x604, &lo, 1, true);
+    is_int(fate, 0, "PM1a_CNT low byte alone: nothing yet");
+    vm_bus_access(&b2, 0x605, &hi, 1, true);
+    is_int(fate, VM_FATE_POWEROFF, "PM1a_CNT high byte with SLP_EN|S5: power-off");
 
     uint32_t v = 0;
     ok(!vm_bus_access(&b, 0x1234, (uint8_t *)&v, 4, false) && v == 0xffffffffu, "unclaimed port reads all ones");

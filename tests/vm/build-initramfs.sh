@@ -22,7 +22,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
-TESTS=${HULL_VM_TESTS:-test_cgroup test_cgroup_resources}
+TESTS=${HULL_VM_TESTS-test_cgroup test_cgroup_resources}
 
 [ -x "$BUILD/hull" ] || die "$BUILD/hull is not built (make)"
 for t in $TESTS; do [ -x "$BUILD/tests/unit/$t" ] || die "$BUILD/tests/unit/$t is not built (make unit)"; done
@@ -158,6 +158,33 @@ base_config | jq '.process.args = ["/bin/sleep", "600"]
     | .linux.resources.pids = { limit: 8 }
     | .linux.resources.cpu = { quota: 50000, period: 100000 }' \
     >"$R/hull/bundles/svc/config.json"
+
+# HULL_VM_NEST=1: what tests/vm/nest.sh needs to run hull's VMM inside this VM: kvm_amd and its
+# dependencies (in load order), the L2 kernel as ELF vmlinux (PVH) and as bzImage, its version,
+# and the L2 initramfs (tests/vm/build-l2.sh).
+if [ -n "${HULL_VM_NEST:-}" ]; then
+    : "${HULL_VM_KVER:?HULL_VM_KVER (the guest kernel version) is needed with HULL_VM_NEST}"
+    : "${HULL_VM_VMLINUX:?HULL_VM_VMLINUX is needed with HULL_VM_NEST}"
+    MD=/lib/modules/$HULL_VM_KVER
+    mkdir -p "$R/hull/kmod" "$R/hull/l2"
+    dep_line=$(grep '^kernel/arch/x86/kvm/kvm-amd.ko[.a-z]*:' "$MD/modules.dep") || die "kvm-amd not in $MD/modules.dep"
+    order=""
+    for m in ${dep_line#*:}; do order="$m $order"; done   # modules.dep lists the deepest last
+    for m in $order ${dep_line%%:*}; do
+        b=$(basename "$m")
+        case $b in
+        *.xz) xz -dc "$MD/$m" >"$R/hull/kmod/${b%.xz}"; b=${b%.xz} ;;
+        *.zst) zstd -qdc "$MD/$m" >"$R/hull/kmod/${b%.zst}"; b=${b%.zst} ;;
+        *) cp "$MD/$m" "$R/hull/kmod/$b" ;;
+        esac
+        echo "$b" >>"$R/hull/kmod/order"
+    done
+    cp "$HULL_VM_VMLINUX" "$R/hull/l2/vmlinux"
+    cp "/boot/vmlinuz-$HULL_VM_KVER" "$R/hull/l2/bzImage"
+    echo "$HULL_VM_KVER" >"$R/hull/l2/kver"
+    "$HERE/build-l2.sh" "$HULL_VM_KVER" "$R/hull/l2/l2.cpio"
+    install -m 755 "$HERE/nest.sh" "$R/hull/nest.sh"
+fi
 
 install -m 755 "$HERE/init.sh" "$R/init"
 install -m 755 "$HERE/e2e.sh" "$R/hull/e2e.sh"

@@ -90,6 +90,7 @@ for t in $(cat /hull/unit/LIST); do
     run_one "$t" "/hull/unit/$t"
 done
 run_one e2e /bin/sh /hull/e2e.sh
+[ -f /hull/nest.sh ] && run_one nest /bin/sh /hull/nest.sh
 [ -f /hull/extra.sh ] && run_one extra /bin/sh /hull/extra.sh
 
 echo "$M BEGIN dmesg"

@@ -32,7 +32,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-$REPO/build}
 case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
 export BUILD
-TESTS=${HULL_VM_TESTS:-test_cgroup test_cgroup_resources}
+TESTS=${HULL_VM_TESTS-test_cgroup test_cgroup_resources}
 export HULL_VM_TESTS=$TESTS
 OUT='' TMO=${HULL_VM_TIMEOUT:-900} QUIET='' ONLY='' CHECK=''
 
@@ -126,6 +126,7 @@ T_KERNEL=$(secs_since "$T0")
 
 # ---- the initramfs ----------------------------------------------------------------------
 T0=$(now_us)
+export HULL_VM_KVER=$KVER HULL_VM_VMLINUX=$VMLINUX
 "$HERE/build-initramfs.sh" "$W/initramfs.cpio" || { echo "run-in-vm: building the initramfs failed" >&2; exit 2; }
 T_INITRAMFS=$(secs_since "$T0")
 
@@ -134,6 +135,11 @@ APPEND="console=ttyS0 quiet cgroup_no_v1=all reboot=t panic=-1 pci=off nokaslr t
 APPEND+=" lpj=4000000 init_on_alloc=0 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd audit=0"
 APPEND+=" hullvm_timeout=${HULL_VM_TEST_TIMEOUT:-300}"
 [ -n "$ONLY" ] && APPEND+=" hullvm_only=$ONLY"
+# Nested KVM: L1's kernel must be told the host's TSC frequency, or KVM_RUN never enters L2.
+if [ -n "${HULL_VM_NEST:-}" ]; then
+    KHZ=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+    [ -n "$KHZ" ] && APPEND+=" tsc_early_khz=$KHZ"
+fi
 [ -n "${HULL_VM_APPEND:-}" ] && APPEND+=" $HULL_VM_APPEND"
 # shellcheck disable=SC2054 # commas belong to -M
 Q=(qemu-system-x86_64 -M microvm,x-option-roms=off,acpi=off -accel tcg -cpu max -smp 1 -m "${HULL_VM_MEM:-1G}"
