@@ -9,6 +9,11 @@
 #     the image path should add under 5 ms.
 # Env: HULL (binary), BENCH_RUNS (default 11). Needs root.
 set -euo pipefail
+# `hull run IMAGE` defaults to the bridge network: measure in a network namespace of our own, so
+# hull0 and its rules never touch the host's network (bench/net.sh compares the modes).
+if [ -z "${HULL_BENCH_NETNS:-}" ] && command -v unshare >/dev/null; then
+    HULL_BENCH_NETNS=1 exec unshare --net -- "$BASH" "$0" "$@"
+fi
 HERE=$(cd "$(dirname "$0")" && pwd)
 HULL=${HULL:-$HERE/../build/hull}
 RUNS=${BENCH_RUNS:-11}

@@ -62,6 +62,7 @@ int cli_ps_containers(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_rm(int argc, char **argv);
+int verb_network(int argc, char **argv);   /* verbs_network.c */
 
 struct hull_image_store;
 int cli_open_store(struct hull_image_store **s, struct hull_err *err);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "runtime/selfexe.h"
 #include "runtime/state.h"
 
-struct hull_global g_opts = {.root = HULL_DEFAULT_ROOT};
+struct hull_global g_opts;   /* .root: --root, else hull_state_default_root() */
 
 static void json_escape(FILE *f, const char *s) {
     for (; *s; s++) {
@@ -101,6 +102,7 @@ static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; cons
     {"stop", verb_stop, false, "SIGTERM, then SIGKILL after -t seconds"},
     {"rm", verb_rm, false, "remove containers made from images (-f: kill first)"},
     {"rmi", verb_rmi, false, "remove images (image rm)"},
+    {"network", verb_network, false, "ls|create|rm|inspect|prune bridge networks"},
     {"spec", verb_spec, false, "write a default config.json"},
     {"features", verb_features, false, "print what this runtime supports (JSON)"},
     {"vmm", verb_vmm, false, "boot a kernel in a microVM by hand (the engine alone)"},
@@ -111,7 +113,7 @@ static void usage(FILE *f) {
                "hull runs OCI containers, in namespaces (default) or in a microVM.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].help);
     fprintf(f, "\nglobal options:\n"
-               "  --root DIR            state directory (default %s)\n"
+               "  --root DIR            state directory (default %s; rootless: $XDG_RUNTIME_DIR/hull)\n"
                "  --log FILE            also write errors and warnings to FILE\n"
                "  --log-format FMT      text (default) or json\n"
                "  --debug               verbose logging\n"
@@ -160,6 +162,20 @@ int main(int argc, char **argv) {
         case 'h': usage(stdout); return 0;
         default:
             return cli_usage_error(NULL, "unknown global option \"%s\" (see hull --help)", argv[optind - 1]);
+        }
+    }
+    if (!g_opts.root) g_opts.root = hull_state_default_root();
+    /* The data root reaches the library through HULL_ROOT (its documented
+     * override), and where hull lives through HULL_SELF_DIR: once re-executed
+     * from a sealed copy, /proc/self/exe no longer says where hull-vmm and
+     * hull-agent are (vm-shim/vm_assets.c). */
+    if (g_opts.data_root) setenv("HULL_ROOT", g_opts.data_root, 1);
+    if (!hull_selfexe_is_sealed()) {
+        char exe[PATH_MAX];
+        ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (l > 0 && exe[0] == '/') {
+            exe[l] = '\0';
+            setenv("HULL_SELF_DIR", dirname(exe), 1);
         }
     }
     if (optind >= argc) {

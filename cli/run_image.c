@@ -23,6 +23,7 @@
 #include "runtime/ctr_store.h"
 #include "runtime/fsutil.h"
 #include "runtime/image_spec.h"
+#include "net/net.h"
 
 const char *cli_data_root(void) { return g_opts.data_root ? g_opts.data_root : hull_image_default_root(); }
 
@@ -35,6 +36,11 @@ struct run_flags {
     size_t n_env, n_cap_add, n_cap_drop;
     struct hull_run_volume *vols;
     size_t n_vols;
+    const char *network;                 /* --network as given (NULL: bridge) */
+    struct hull_port *ports;             /* -p */
+    size_t n_ports;
+    struct hull_net_req net;
+    struct hull_net_plan plan;
 };
 
 static void push(char ***v, size_t *n, char *s) {
@@ -89,7 +95,8 @@ static const struct option run_opts[] = {
     {"cap-add", required_argument, NULL, O_CAPADD}, {"cap-drop", required_argument, NULL, O_CAPDROP},
     {"security-opt", required_argument, NULL, O_SECOPT}, {"hostname", required_argument, NULL, O_HOST},
     {"entrypoint", required_argument, NULL, O_ENTRY}, {"vm", no_argument, NULL, O_VM},
-    {"network", required_argument, NULL, O_NETWORK},
+    {"network", required_argument, NULL, O_NETWORK}, {"net", required_argument, NULL, O_NETWORK},
+    {"publish", required_argument, NULL, 'p'},
     {0},
 };
 
@@ -105,12 +112,13 @@ bool cli_run_is_image_form(int argc, char **argv) {
         const char *n = a + (a[1] == '-' ? 2 : 1);
         static const char *const image_only[] = {"rm", "i", "t", "it", "ti", "dit", "itd", "name", "e", "env",
             "env-file", "w", "workdir", "u", "user", "v", "volume", "read-only", "memory", "cpus", "pids-limit",
-            "cap-add", "cap-drop", "security-opt", "hostname", "entrypoint", "vm", "network", "interactive", "tty"};
+            "cap-add", "cap-drop", "security-opt", "hostname", "entrypoint", "network", "net", "interactive", "tty",
+            "p", "publish"};
         for (size_t k = 0; k < sizeof image_only / sizeof *image_only; k++) {
             size_t l = strlen(image_only[k]);
             if (strncmp(n, image_only[k], l) == 0 && (n[l] == '\0' || n[l] == '=')) return true;
         }
-        /* runc's own flags mean the bundle form */
+        /* --vm goes with both forms; runc's own flags mean the bundle form */
         static const char *const oci_only[] = {"b", "bundle", "console-socket", "pid-file", "preserve-fds",
                                                "no-pivot", "no-new-keyring", "keep", "no-subreaper"};
         for (size_t k = 0; k < sizeof oci_only / sizeof *oci_only; k++) {
@@ -125,10 +133,11 @@ bool cli_run_is_image_form(int argc, char **argv) {
 
 static int parse_run(int argc, char **argv, struct run_flags *f) {
     memset(f, 0, sizeof *f);
+    f->plan.setup_lock = -1;
     int c;
     opterr = 0;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "+ditqe:w:u:v:", run_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+ditqe:w:u:v:p:", run_opts, NULL)) != -1) {
         switch (c) {
         case O_RM: f->rm = true; break;
         case 'd': f->detach = true; break;
@@ -167,10 +176,14 @@ static int parse_run(int argc, char **argv, struct run_flags *f) {
         case O_HOST: f->o.hostname = optarg; break;
         case O_ENTRY: f->o.entrypoint = optarg; break;
         case O_VM: f->o.vm = true; break;
-        case O_NETWORK:
-            if (strcmp(optarg, "none") != 0)
-                return cli_usage_error("run", "--network %s: only \"none\" exists until hull has networking", optarg);
+        case O_NETWORK: f->network = optarg; break;
+        case 'p': {
+            struct hull_err e = {0};
+            f->ports = realloc(f->ports, (f->n_ports + 1) * sizeof *f->ports);
+            if (hull_port_parse(optarg, &f->ports[f->n_ports], &e) < 0) return cli_usage_error("run", "%s", e.msg);
+            f->n_ports++;
             break;
+        }
         default:
             return cli_usage_error("run", "unknown option \"%s\"", argv[optind - 1]);
         }
@@ -188,6 +201,17 @@ static int parse_run(int argc, char **argv, struct run_flags *f) {
     f->o.volumes = f->vols;
     f->o.n_volumes = f->n_vols;
     if (g_opts.vm) f->o.vm = true;
+    /* without root there is no bridge to plug into (rootless: a namespace
+     * of its own with loopback only, unless asked otherwise) */
+    if (!f->network && geteuid() != 0) f->network = "none";
+    /* a microVM has no network device yet: its own loopback only */
+    if (f->o.vm && ((f->network && strcmp(f->network, "none") != 0) || f->n_ports))
+        return cli_usage_error("run", "--vm: microVM containers have no network yet (only --network none)");
+    if (f->o.vm) f->network = "none";
+    struct hull_err e = {0};
+    if (hull_net_parse_mode(f->network, &f->net, &e) < 0) return cli_usage_error("run", "%s", e.msg);
+    f->net.ports = f->ports;
+    f->net.n_ports = f->n_ports;
     return 0;
 }
 
@@ -196,6 +220,38 @@ static void free_run(struct run_flags *f) {
     free(f->cap_add);
     free(f->cap_drop);
     free(f->vols);
+    free(f->ports);
+    hull_net_plan_done(&f->plan);
+}
+
+/* The container's network before create (net/net.h): address, bridge, rules,
+ * and the hosts/resolv.conf/hostname files the config mounts. */
+static int setup_network(struct run_flags *f, struct hull_ctr *c, struct hull_err *err) {
+    char host12[13];
+    snprintf(host12, sizeof host12, "%s", c->id);
+    const char *hostname = f->o.hostname ? f->o.hostname : host12;
+    if (f->net.mode == HULL_NET_CONTAINER) {
+        struct hull_ctr other;
+        if (hull_ctr_find(cli_data_root(), f->net.target, &other, err) < 0)
+            return hull_err_prefix(err, "--network container:%s: ", f->net.target);
+        struct hull_state st;
+        enum hull_status status = HULL_STOPPED;
+        if (hull_container_state(g_opts.root, other.id, &st, &status, err) == 0) {
+            snprintf(f->net.ns_path, sizeof f->net.ns_path, "/proc/%d/ns/net", (int)st.pid);
+            hull_state_release(&st);
+        }
+        if (status != HULL_RUNNING && status != HULL_PAUSED && status != HULL_CREATED)
+            return hull_err_set(err, ESRCH, "--network container:%s: that container is not running", f->net.target);
+        snprintf(f->net.share_dir, sizeof f->net.share_dir, "%s", other.dir);
+    }
+    int r = hull_net_prepare(cli_data_root(), c->id, c->name, hostname, &f->net, &f->plan, err);
+    if (r < 0) return r;
+    f->o.etc_hosts = f->plan.hosts;
+    f->o.etc_resolv = f->plan.resolv;
+    f->o.etc_hostname = f->plan.hostname;
+    if (f->plan.ns_path[0]) f->o.network_ns_path = f->plan.ns_path;
+    f->o.host_network = f->plan.host;
+    return 0;
 }
 
 /* Everything up to a bundle ready for create: record, rootfs, config.json. */
@@ -224,6 +280,7 @@ static int prepare(struct run_flags *f, struct hull_ctr *c, struct hull_err *err
     char rootfs[PATH_MAX];
     hull_ctr_path(c, "bundle/rootfs", rootfs, sizeof rootfs);
     f->o.id = c->id;
+    if ((r = setup_network(f, c, err)) < 0) goto out;
     if (!(json = hull_image_spec_json(img, &f->o, rootfs, err))) { r = -(err->code ? err->code : EINVAL); goto out; }
     char bundle[PATH_MAX];
     hull_ctr_path(c, "bundle", bundle, sizeof bundle);
@@ -264,24 +321,28 @@ static void finish(struct hull_ctr *c, int code) {
     hull_now_rfc3339(c->finished, sizeof c->finished);
     if (c->auto_remove) hull_ctr_remove(c, &err);
     else {
+        hull_net_release(cli_data_root(), c->id, false, &err);   /* address and ports free at exit */
         hull_ctr_umount_rootfs(c, &err);   /* the upper layer stays until rm */
         hull_ctr_save(c, &err);
     }
 }
 
-static int create_start(struct hull_ctr *c, bool want_master, struct hull_created *out, struct hull_err *err) {
+static int create_start(struct hull_ctr *c, bool want_master, struct hull_net_plan *plan, struct hull_created *out,
+                        struct hull_err *err) {
     char bundle[PATH_MAX];
     hull_ctr_path(c, "bundle", bundle, sizeof bundle);
     struct hull_create_opts o = {.root = g_opts.root, .id = c->id, .bundle = bundle,
                                  .want_console_master = want_master, .force_vm = g_opts.vm};
     int r = hull_container_create(&o, out, err);
     if (r < 0) return r;
-    if ((r = hull_container_start(g_opts.root, c->id, err)) < 0) {
+    /* the init waits in its new namespace: plug the network in, then let it go */
+    if ((r = hull_net_attach(plan, out->pid, err)) < 0 || (r = hull_container_start(g_opts.root, c->id, err)) < 0) {
         struct hull_err ignored;
         hull_container_delete(g_opts.root, c->id, true, &ignored);
         if (out->console_master >= 0) close(out->console_master);
         return r;
     }
+    hull_net_plan_done(plan);
     snprintf(c->status, sizeof c->status, "running");
     return hull_ctr_save(c, err);
 }
@@ -322,7 +383,7 @@ static bool pump_lines(int fd, struct line_buf *lb, int logfd, const char *strea
     return true;
 }
 
-static void __attribute__((noreturn)) monitor(struct hull_ctr *c, int ready_fd) {
+static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct hull_net_plan *plan, int ready_fd) {
     struct hull_err err = {0};
     setsid();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -345,7 +406,7 @@ static void __attribute__((noreturn)) monitor(struct hull_ctr *c, int ready_fd) 
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     struct hull_created cr;
-    if (create_start(c, false, &cr, &err) < 0) goto fail;
+    if (create_start(c, false, plan, &cr, &err) < 0) goto fail;
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     dup2(nul, 1);
@@ -392,7 +453,7 @@ fail:;
     _exit(1);
 }
 
-static int run_detached(struct hull_ctr *c, struct hull_err *err) {
+static int run_detached(struct hull_ctr *c, struct hull_net_plan *plan, struct hull_err *err) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return hull_err_sys(err, "run -d: pipe");
     fflush(stdout);
@@ -400,7 +461,7 @@ static int run_detached(struct hull_ctr *c, struct hull_err *err) {
     if (pid < 0) return hull_err_sys(err, "run -d: fork the monitor");
     if (pid == 0) {
         close(p[0]);
-        monitor(c, p[1]);
+        monitor(c, plan, p[1]);
     }
     close(p[1]);
     char buf[HULL_ERR_MSG_MAX + 2];
@@ -428,7 +489,7 @@ int cli_run_image(int argc, char **argv) {
     }
     if (prepare(&f, &c, &err) < 0) { rc = cli_fail(&err); goto out; }
     if (f.detach) {
-        rc = run_detached(&c, &err) < 0 ? cli_fail(&err) : 0;
+        rc = run_detached(&c, &f.plan, &err) < 0 ? cli_fail(&err) : 0;
         goto out;
     }
     if (!f.o.interactive) {
@@ -436,7 +497,7 @@ int cli_run_image(int argc, char **argv) {
         if (nul >= 0) { dup2(nul, 0); close(nul); }
     }
     struct hull_created cr;
-    if (create_start(&c, f.o.tty, &cr, &err) < 0) {
+    if (create_start(&c, f.o.tty, &f.plan, &cr, &err) < 0) {
         struct hull_err ignored;
         hull_ctr_remove(&c, &ignored);
         rc = cli_fail(&err);

@@ -10,7 +10,8 @@
 #include "cli/cli.h"
 #include "runtime/container.h"
 
-enum { O_BUNDLE = 256, O_CONSOLE, O_PIDFILE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE, O_DETACH, O_KEEP, O_NOSUBREAPER };
+enum { O_BUNDLE = 256, O_CONSOLE, O_PIDFILE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE, O_DETACH, O_KEEP, O_NOSUBREAPER,
+       O_VM };
 
 static const struct option create_opts[] = {
     {"bundle", required_argument, NULL, 'b'},
@@ -22,6 +23,7 @@ static const struct option create_opts[] = {
     {"detach", no_argument, NULL, 'd'},
     {"keep", no_argument, NULL, O_KEEP},
     {"no-subreaper", no_argument, NULL, O_NOSUBREAPER},
+    {"vm", no_argument, NULL, O_VM},   /* this container in a microVM (as the global --vm) */
     {0},
 };
 
@@ -51,6 +53,7 @@ static int parse_create(const char *verb, int argc, char **argv, struct create_f
         case 'd': if (!is_run) goto bad; f->detach = true; break;
         case O_KEEP: if (!is_run) goto bad; f->keep = true; break;
         case O_NOSUBREAPER: break;
+        case O_VM: f->o.force_vm = true; break;
         default:
         bad:
             return cli_usage_error(verb, "unknown option \"%s\"", argv[optind - 1]);

@@ -81,7 +81,7 @@ int verb_list(int argc, char **argv) {
     return 0;
 }
 
-static int container_pids(const char *id, pid_t **pids, size_t *n, struct hull_err *err) {
+static int container_pids(const char *id, pid_t **pids, size_t *n, bool *guest, struct hull_err *err) {
     struct hull_state st;
     enum hull_status status;
     int r = hull_container_state(g_opts.root, id, &st, &status, err);
@@ -89,7 +89,15 @@ static int container_pids(const char *id, pid_t **pids, size_t *n, struct hull_e
     struct hull_cgroup *cg = NULL;
     *pids = NULL;
     *n = 0;
-    if (st.cgroup_json && (r = hull_cgroup_from_json(st.cgroup_json, &cg, err)) == 0) {
+    *guest = strcmp(st.executor, hull_vm_executor.name) == 0;
+    if (*guest) {   /* guest pids, from the VM's agent */
+        int fd;
+        if (status == HULL_STOPPED) r = 0;
+        else if ((r = hull_state_open(g_opts.root, id, &fd, err)) == 0) {
+            r = hull_vm_executor.pids(fd, pids, n, err);
+            close(fd);
+        }
+    } else if (st.cgroup_json && (r = hull_cgroup_from_json(st.cgroup_json, &cg, err)) == 0) {
         r = hull_cgroup_pids(cg, pids, n, err);
         hull_cgroup_free(cg);
     } else if (!st.cgroup_json && status != HULL_STOPPED) {
@@ -125,13 +133,20 @@ int verb_ps(int argc, char **argv) {
     pid_t *pids;
     size_t n;
     struct hull_err err = {0};
-    if (container_pids(id, &pids, &n, &err) < 0) return cli_fail(&err);
+    bool guest = false;
+    if (container_pids(id, &pids, &n, &guest, &err) < 0) return cli_fail(&err);
     if (json) {
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_gen_array_open(g);
         for (size_t i = 0; i < n; i++) yajl_gen_integer(g, pids[i]);
         yajl_gen_array_close(g);
         cli_print_json(g);
+        free(pids);
+        return 0;
+    }
+    if (guest) {   /* pids inside the microVM: the host's ps(1) knows nothing of them */
+        printf("PID\n");
+        for (size_t i = 0; i < n; i++) printf("%d\n", (int)pids[i]);
         free(pids);
         return 0;
     }

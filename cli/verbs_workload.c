@@ -16,6 +16,7 @@
 #include "image/image.h"
 #include "runtime/container.h"
 #include "runtime/ctr_store.h"
+#include "net/net.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
@@ -279,6 +280,8 @@ int verb_rm(int argc, char **argv) {
         /* kill, let the monitor (if alive) notice and finish, then remove */
         if (hull_container_delete(g_opts.root, ctr.id, true, &err) < 0 && err.code != ENOENT) { rc = cli_fail(&err); continue; }
         for (int t = 0; ctr.monitor_pid > 0 && t < 100 && kill(ctr.monitor_pid, 0) == 0; t++) poll(NULL, 0, 20);
+        /* its network too, the host end of a veth that outlived it included */
+        if (hull_net_release(cli_data_root(), ctr.id, true, &err) < 0) { rc = cli_fail(&err); continue; }
         if (hull_ctr_remove(&ctr, &err) < 0) { rc = cli_fail(&err); continue; }
         printf("%s\n", argv[i]);
     }

@@ -145,6 +145,8 @@ void hull_init_child(struct hull_init_args *a) {
      * died before this line is noticed as EOF on the sync socket.) */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     hull_reset_signals();
+    /* Our stderr is the container's: warnings go to `create`, which prints them. */
+    hull_sync_forward_warnings(a->sync_fd);
     /* Nothing of the caller's beyond the preserved fds reaches the container,
      * and the state directory's lock fd must not outlive `create`. */
     int keep[HULL_NS__COUNT + 2];
@@ -223,6 +225,7 @@ void hull_init_child(struct hull_init_args *a) {
     expect_go(a->sync_fd, NULL);
     prctl(PR_SET_PDEATHSIG, 0);
     CHECK(hull_sync_send(a->sync_fd, HULL_SYNC_READY, 1, NULL, -1, &err));
+    hull_sync_forward_warnings(-1);
     close(a->sync_fd);
     int conn = wait_for_start(a, &err);
     if (conn < 0) _exit(1);

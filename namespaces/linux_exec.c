@@ -56,6 +56,7 @@ static void __attribute__((noreturn)) exec_child_main(struct exec_child *c) {
     const struct hull_process *p = c->req->process;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     hull_reset_signals();
+    hull_sync_forward_warnings(c->sync_fd);   /* our stderr is the process's own */
     struct hull_sync_msg m;
     if (hull_sync_recv(c->sync_fd, &m, NULL, &err) < 0 || m.type != HULL_SYNC_GO) _exit(1);
     bool in_cgroup;
@@ -97,6 +98,7 @@ static void __attribute__((noreturn)) exec_child_main(struct exec_child *c) {
     if (notify_fd >= 0) close(notify_fd);   /* the container's listener already serves its init */
     prctl(PR_SET_PDEATHSIG, 0);
     if (hull_sync_send(c->sync_fd, HULL_SYNC_READY, 0, NULL, -1, &err) < 0) _exit(1);
+    hull_sync_forward_warnings(-1);
     close(c->sync_fd);
     if (hull_close_fds_from(3 + c->req->preserve_fds, NULL, 0, &err) < 0) _exit(1);
     hull_process_exec(p, &err);
@@ -170,6 +172,11 @@ int hull_linux_exec(struct hull_exec_req *req, struct hull_err *err) {
             goto fail;
         }
         if (m.type == HULL_SYNC_READY) break;
+        if (m.type == HULL_SYNC_WARN) {
+            if (fd >= 0) close(fd);
+            hull_warn("%s", m.text);
+            continue;
+        }
         if (m.type == HULL_SYNC_NEED_CGROUP) {
             if ((req->cgroup && (r = hull_cgroup_enter(req->cgroup, pid, err)) < 0) ||
                 (r = hull_sync_send(sp[0], HULL_SYNC_CGROUP, 0, NULL, -1, err)) < 0)

@@ -224,6 +224,9 @@ static int drive_child(struct create_ctx *c, struct hull_create_req *req, struct
             readies++;
             if (readies == 1 && (r = hull_sync_send(c->sync_fd, HULL_SYNC_GO, pid, NULL, -1, err)) < 0) return r;
             break;
+        case HULL_SYNC_WARN:
+            hull_warn("%s", m.text);
+            break;
         case HULL_SYNC_ERROR:
             if (fd >= 0) close(fd);
             return hull_err_set(err, m.value ? m.value : EIO, "%s", m.text);

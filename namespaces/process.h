@@ -29,8 +29,18 @@ int hull_process_apply_final(const struct hull_spec *spec, const struct hull_pro
 
 /* Seccomp pieces, also used by the validator and by tests. */
 int hull_seccomp_validate(const struct hull_seccomp *s, struct hull_err *err);
-/* Builds and loads the filter into the calling thread/process. */
+/* Builds and loads the filter into the calling thread/process (the program
+ * hull_seccomp_precompile() made for s, if any; else through libseccomp). */
 int hull_seccomp_load(const struct hull_seccomp *s, int *notify_fd, struct hull_err *err);
+/* Compiles s to its BPF program in the calling process, to be inherited by the
+ * process forked next (the container's init, or an exec'd process) and loaded
+ * there by hull_seccomp_load() without compiling again. The program is reused
+ * from cache_dir (made 0700 if missing; NULL: no cache) when a container had
+ * the same profile, else stored there. Returns 1 when it came from the cache,
+ * 0 when compiled (or when s needs no precompiling: absent, or SCMP_ACT_NOTIFY
+ * rules), <0 when the filter is invalid or does not compile. Cache trouble is
+ * not an error. */
+int hull_seccomp_precompile(const struct hull_seccomp *s, const char *cache_dir, struct hull_err *err);
 /* Sends the notify fd to listenerPath with the container process state
  * (runtime spec "seccomp state" JSON) via SCM_RIGHTS. */
 int hull_seccomp_send_listener(const char *listener_path, int notify_fd, const char *state_json,

@@ -39,6 +39,12 @@ static const char *rlimit_label(const struct hull_rlimit *r, char *buf, size_t l
     return buf;
 }
 
+/* A hard limit above the one we hold needs CAP_SYS_RESOURCE in the initial
+ * user namespace, which a container init in a new user namespace never has and
+ * which some hosts drop from root's bounding set. Clients ask for generous
+ * defaults regardless (podman: nofile 1048576, nproc 4194304), so, as users
+ * expect, such a limit is lowered to the hard limit we hold, with a warning,
+ * instead of failing the container. Anything else that fails is an error. */
 static int apply_rlimits(const struct hull_process *p, struct hull_err *err) {
     for (size_t i = 0; i < p->n_rlimits; i++) {
         const struct hull_rlimit *r = &p->rlimits[i];
@@ -51,15 +57,21 @@ static int apply_rlimits(const struct hull_process *p, struct hull_err *err) {
         if (prlimit64(0, r->resource, &want, NULL) == 0) continue;
         int saved = errno;
         struct rlimit64 cur;
-        char hint[128] = "";
-        /* Raising a hard limit needs CAP_SYS_RESOURCE; say so with the current
-         * value, since that is by far the most common reason for EPERM here. */
-        if (saved == EPERM && prlimit64(0, r->resource, NULL, &cur) == 0 && r->hard > cur.rlim_max)
-            snprintf(hint, sizeof hint, " (raising the hard limit above %llu needs CAP_SYS_RESOURCE)",
-                     (unsigned long long)cur.rlim_max);
-        return hull_err_set(err, saved, "setrlimit %s %llu/%llu: %s%s", rlimit_label(r, lbl, sizeof lbl),
-                            (unsigned long long)r->soft, (unsigned long long)r->hard,
-                            strerror(saved), hint);
+        if (saved == EPERM && prlimit64(0, r->resource, NULL, &cur) == 0 && r->hard > cur.rlim_max) {
+            struct rlimit64 clamped = { .rlim_cur = r->soft < cur.rlim_max ? r->soft : cur.rlim_max,
+                                        .rlim_max = cur.rlim_max };
+            if (prlimit64(0, r->resource, &clamped, NULL) == 0) {
+                hull_warn("setrlimit %s %llu/%llu: raising the hard limit above %llu needs CAP_SYS_RESOURCE; "
+                          "set to %llu/%llu instead", rlimit_label(r, lbl, sizeof lbl),
+                          (unsigned long long)r->soft, (unsigned long long)r->hard,
+                          (unsigned long long)cur.rlim_max, (unsigned long long)clamped.rlim_cur,
+                          (unsigned long long)clamped.rlim_max);
+                continue;
+            }
+            saved = errno;
+        }
+        return hull_err_set(err, saved, "setrlimit %s %llu/%llu: %s", rlimit_label(r, lbl, sizeof lbl),
+                            (unsigned long long)r->soft, (unsigned long long)r->hard, strerror(saved));
     }
     return 0;
 }

@@ -12,8 +12,10 @@
  *  - no_new_privs is NOT set by the load (libseccomp would by default): that
  *    is process.noNewPrivileges' job alone. */
 #include "namespaces/process.h"
+#include "namespaces/seccomp_internal.h"
 
 #include <ctype.h>
+#include <linux/seccomp.h>
 #include <errno.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -223,15 +225,48 @@ static int build(scmp_filter_ctx ctx, const struct hull_seccomp *s, uint32_t def
     return 0;
 }
 
+int hull_seccomp_build_ctx(const struct hull_seccomp *s, scmp_filter_ctx *out, struct hull_err *err) {
+    *out = NULL;
+    uint32_t def = to_scmp_action(s->default_action, s->default_errno_ret);
+    scmp_filter_ctx ctx = seccomp_init(def);
+    if (!ctx) return hull_err_set(err, EINVAL, "seccomp_init(%s) failed", action_name(s->default_action));
+    int rc = build(ctx, s, def, err);
+    if (rc < 0) {
+        seccomp_release(ctx);
+        return rc;
+    }
+    *out = ctx;
+    return 0;
+}
+
+bool hull_seccomp_uses_notify(const struct hull_seccomp *s) {
+    for (size_t i = 0; i < s->n_syscalls; i++)
+        if (s->syscalls[i].action == HULL_SCMP_NOTIFY) return true;
+    return false;
+}
+
+unsigned int hull_seccomp_kernel_flags(const struct hull_seccomp *s) {
+    unsigned int f = 0;
+    for (size_t i = 0; i < s->n_flags; i++) {
+        switch (flag_kind(s->flags[i])) {
+        case FLAG_TSYNC: f |= SECCOMP_FILTER_FLAG_TSYNC; break;
+        case FLAG_LOG: f |= SECCOMP_FILTER_FLAG_LOG; break;
+        case FLAG_SPEC_ALLOW: f |= SECCOMP_FILTER_FLAG_SPEC_ALLOW; break;
+        default: break;   /* WAIT_KILLABLE_RECV: notify filters only, never precompiled */
+        }
+    }
+    return f;
+}
+
 int hull_seccomp_load(const struct hull_seccomp *s, int *notify_fd, struct hull_err *err) {
     if (notify_fd) *notify_fd = -1;
     if (!s || !s->present) return 0;
     int rc = hull_seccomp_validate(s, err);
     if (rc < 0) return rc;
-    uint32_t def = to_scmp_action(s->default_action, s->default_errno_ret);
-    scmp_filter_ctx ctx = seccomp_init(def);
-    if (!ctx) return hull_err_set(err, EINVAL, "seccomp_init(%s) failed", action_name(s->default_action));
-    if ((rc = build(ctx, s, def, err)) < 0) goto out;
+    /* Compiled by `create`/`exec` before the fork (seccomp_cache.c): hand it over. */
+    if ((rc = hull_seccomp_load_precompiled(s, err)) != 0) return rc < 0 ? rc : 0;
+    scmp_filter_ctx ctx;
+    if ((rc = hull_seccomp_build_ctx(s, &ctx, err)) < 0) return rc;
     if ((rc = seccomp_load(ctx)) < 0) {
         const char *hint = (rc == -EACCES || rc == -EPERM)
             ? " (without noNewPrivileges loading a filter needs CAP_SYS_ADMIN)" : "";
@@ -240,10 +275,7 @@ int hull_seccomp_load(const struct hull_seccomp *s, int *notify_fd, struct hull_
     }
     if (notify_fd) {
         /* Only a filter with an SCMP_ACT_NOTIFY rule has a listener fd. */
-        bool notify = false;
-        for (size_t i = 0; i < s->n_syscalls; i++)
-            if (s->syscalls[i].action == HULL_SCMP_NOTIFY) notify = true;
-        if (notify) {
+        if (hull_seccomp_uses_notify(s)) {
             int fd = seccomp_notify_fd(ctx);
             if (fd < 0) {
                 rc = hull_err_set(err, -fd, "get the notify fd: %s", strerror(-fd));

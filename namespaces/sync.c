@@ -56,6 +56,17 @@ int hull_sync_recv(int sock, struct hull_sync_msg *m, int *fd, struct hull_err *
     return 0;
 }
 
+static int warn_sock = -1;
+
+static void send_warning(const char *msg) {
+    if (warn_sock >= 0) hull_sync_send(warn_sock, HULL_SYNC_WARN, 0, msg, -1, NULL);
+}
+
+void hull_sync_forward_warnings(int sock) {
+    warn_sock = sock;
+    hull_set_warn_handler(sock >= 0 ? send_warning : NULL);
+}
+
 void hull_sync_fail(int sock, const struct hull_err *err) {
     hull_sync_send(sock, HULL_SYNC_ERROR, err && err->code ? err->code : EIO,
                    err && err->msg[0] ? err->msg : "init failed", -1, NULL);

@@ -17,6 +17,7 @@ enum hull_sync_type {
     HULL_SYNC_ERROR,         /* child -> parent: failed (text) */
     HULL_SYNC_CGROUP,        /* parent -> child: you are in your cgroup now */
     HULL_SYNC_NEED_CGROUP,   /* child -> parent: could not move myself, move me */
+    HULL_SYNC_WARN,          /* child -> parent: a warning for the user (text) */
 };
 
 struct hull_sync_msg {
@@ -29,6 +30,10 @@ struct hull_sync_msg {
  * a peer that closed gives -EPIPE. */
 int hull_sync_send(int sock, uint32_t type, int32_t value, const char *text, int fd, struct hull_err *err);
 int hull_sync_recv(int sock, struct hull_sync_msg *m, int *fd, struct hull_err *err);
+/* Child side: route hull_warn() to the parent as HULL_SYNC_WARN messages on
+ * sock (the parent prints them on its stderr, not the container's), or, with
+ * sock < 0, drop them (before the socket is closed). */
+void hull_sync_forward_warnings(int sock);
 /* Child side: report err to the parent (best effort) and _exit(1). */
 void hull_sync_fail(int sock, const struct hull_err *err) __attribute__((noreturn));
 

@@ -17,18 +17,6 @@
 #include "runtime/hooks.h"
 #include "namespaces/process.h"
 
-static hull_warn_fn warn_fn;
-void hull_set_warn_handler(hull_warn_fn fn) { warn_fn = fn; }
-
-void hull_warn(const char *fmt, ...) {
-    char buf[HULL_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (warn_fn) warn_fn(buf);
-}
-
 int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err) {
     char abs[PATH_MAX], buf[32];
     if (snprintf(abs, sizeof abs, "%s", path) >= (int)sizeof abs) return hull_err_set(err, ENAMETOOLONG, "pid file path too long");
@@ -44,11 +32,14 @@ int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err) {
 
 static const struct hull_executor_ops *pick_executor(const struct hull_spec *spec, bool force_vm, struct hull_err *err) {
     const char *handler = hull_spec_annotation(spec, "run.oci.handler");
-    if (force_vm || (handler && strcmp(handler, "vm") == 0)) {
-        hull_err_set(err, ENOTSUP, "the microVM executor is not available in this build (run.oci.handler=vm / --vm)");
-        return NULL;
-    }
+    (void)err;
+    if (force_vm || (handler && strcmp(handler, "vm") == 0)) return &hull_vm_executor;
     return &hull_linux_executor;
+}
+
+/* The executor that made an existing container (state.json "executor"). */
+static const struct hull_executor_ops *executor_of(const struct hull_state *st) {
+    return strcmp(st->executor, hull_vm_executor.name) == 0 ? &hull_vm_executor : &hull_linux_executor;
 }
 
 /* The config.json copied into the state dir at create: hooks and exec must see
@@ -101,6 +92,48 @@ static int resolve_paths(const struct hull_create_opts *o, const struct hull_spe
     return 0;
 }
 
+/* Whether the config asks for a limit that only a cgroup can enforce (device
+ * rules do not count: see may_run_without_cgroup). */
+static bool asks_for_limits(const struct hull_resources *r) {
+    if (r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set || r->memory.kernel.set ||
+        r->memory.kernel_tcp.set || r->memory.swappiness.set || r->memory.disable_oom_killer.set)
+        return true;
+    if (r->cpu.shares.set || r->cpu.period.set || r->cpu.quota.set || r->cpu.realtime_period.set ||
+        r->cpu.realtime_runtime.set || r->cpu.burst.set || r->cpu.idle.set || (r->cpu.cpus && *r->cpu.cpus) ||
+        (r->cpu.mems && *r->cpu.mems))
+        return true;
+    if (r->pids.limit.set && r->pids.limit.v > 0) return true;
+    if (r->block_io.weight.set || r->block_io.leaf_weight.set || r->block_io.n_weight_device ||
+        r->block_io.n_throttle_read_bps || r->block_io.n_throttle_write_bps || r->block_io.n_throttle_read_iops ||
+        r->block_io.n_throttle_write_iops)
+        return true;
+    return r->n_hugepage_limits || r->network.class_id.set || r->network.n_priorities || r->n_rdma || r->n_unified;
+}
+
+/* A rootless caller (rootless podman runs the runtime as uid 0 of its own user
+ * namespace) may not make cgroups on a cgroup v1 host. As runc and crun do, the
+ * container then runs in the caller's cgroup, provided it asks for no limit a
+ * cgroup would enforce. Device rules are not such a limit here: in a user
+ * namespace no device node can be made, only bound from the host with the
+ * host's permissions. Any other failure, or a requested limit, stays an error. */
+static bool may_run_without_cgroup(int r, const struct hull_spec *spec, struct hull_err *err) {
+    if (r != -EACCES && r != -EPERM && r != -EROFS) return false;
+    if (geteuid() == 0 && !hull_in_user_namespace()) return false;   /* real root: a real failure */
+    if (!asks_for_limits(&spec->linux.resources)) return true;
+    size_t n = strlen(err->msg);
+    snprintf(err->msg + n, sizeof err->msg - n,
+             " (rootless: the config asks for resource limits, which need a cgroup this user may not create)");
+    return false;
+}
+
+static int precompile_seccomp(const char *root, const struct hull_spec *spec, struct hull_err *err) {
+    if (!spec->linux.seccomp.present) return 0;
+    char dir[PATH_MAX];
+    bool cache = snprintf(dir, sizeof dir, "%s/.seccomp-cache", root) < (int)sizeof dir;
+    int r = hull_seccomp_precompile(&spec->linux.seccomp, cache ? dir : NULL, err);
+    return r < 0 ? hull_err_prefix(err, "seccomp: ") : 0;
+}
+
 int hull_container_create(const struct hull_create_opts *o, struct hull_created *out, struct hull_err *err) {
     out->pid = -1;
     out->console_master = -1;
@@ -147,11 +180,21 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
         goto fail;
     }
     if ((r = hull_state_write(dir_fd, &st, err)) < 0) goto fail;
+    /* The filter is compiled here, once, not in the init after the clone: see
+     * namespaces/seccomp_cache.c. */
+    if ((r = precompile_seccomp(o->root, spec, err)) < 0) goto fail;
     struct hull_resources res;
     hull_effective_resources(spec, &res);
-    if ((r = hull_cgroup_create(cg, &res, err)) < 0) goto fail;
+    if (ex->adjust_resources) ex->adjust_resources(spec, &res);
+    if ((r = hull_cgroup_create(cg, &res, err)) < 0) {
+        if (!may_run_without_cgroup(r, spec, err)) goto fail;
+        struct hull_err ignored;
+        hull_cgroup_destroy(cg, &ignored);   /* whatever part of it was made */
+        hull_cgroup_free(cg);
+        cg = NULL;
+    }
     free(st.cgroup_json);
-    st.cgroup_json = hull_cgroup_to_json(cg);   /* now records which directories hull made */
+    st.cgroup_json = cg ? hull_cgroup_to_json(cg) : NULL;   /* now records which directories hull made */
     if ((r = hull_state_write(dir_fd, &st, err)) < 0) goto fail;
 
     struct create_run cr = {.o = o, .st = &st, .spec = spec, .dir_fd = dir_fd};
@@ -178,10 +221,13 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
 fail_kill:
     kill(req.pid, SIGKILL);
     if (req.console_master >= 0) close(req.console_master);
+    if (ex->cleanup) ex->cleanup(dir_fd);
 fail:;
     struct hull_err ignored;
-    hull_cgroup_kill_all(cg, SIGKILL, &ignored);
-    hull_cgroup_destroy(cg, &ignored);
+    if (cg) {
+        hull_cgroup_kill_all(cg, SIGKILL, &ignored);
+        hull_cgroup_destroy(cg, &ignored);
+    }
     hull_state_remove(o->root, o->id, &ignored);
     hull_state_release(&st);
     close(dir_fd);
@@ -241,7 +287,7 @@ int hull_container_start(const char *root, const char *id, struct hull_err *err)
         goto out;
     }
     /* No state write: "running" is "created" with exec.sock gone. */
-    if ((r = hull_linux_executor.start(dir_fd, st.pid, err)) < 0) goto out;
+    if ((r = executor_of(&st)->start(dir_fd, st.pid, err)) < 0) goto out;
     run_hooks_warn(dir_fd, &st, HULL_HOOK_POSTSTART, HULL_RUNNING);
 out:
     hull_state_release(&st);
@@ -280,7 +326,11 @@ int hull_container_kill(const char *root, const char *id, int sig, bool all, str
         r = hull_err_set(err, ESRCH, "container \"%s\" is not running", id);
         goto out;
     }
-    if (all) {
+    const struct hull_executor_ops *ex = executor_of(&st);
+    if (ex->signal && s != HULL_STOPPED) {
+        r = ex->signal(dir_fd, sig, all, err);
+        if (r == -ENOTCONN) r = signal_init(&st, sig, err);
+    } else if (all) {
         struct hull_cgroup *cg;
         if ((r = open_cgroup(&st, &cg, err)) < 0) goto out;
         if (cg) {
@@ -318,6 +368,8 @@ int hull_container_delete(const char *root, const char *id, bool force, struct h
     }
     struct hull_cgroup *cg = NULL;
     if ((r = open_cgroup(&st, &cg, err)) < 0) goto out;
+    const struct hull_executor_ops *ex = executor_of(&st);
+    if (ex->cleanup) ex->cleanup(dir_fd);
     if (cg) {
         /* Every process, not just the init: exec'd processes and daemons too. */
         struct hull_err kerr;
@@ -347,6 +399,7 @@ int hull_container_exec(const struct hull_exec_opts *o, pid_t *pid, int *console
     if (r < 0) return r;
     struct hull_spec *spec = NULL;
     struct hull_cgroup *cg = NULL;
+    int unlocked_fd = -1;
     enum hull_status s = hull_state_status(dir_fd, &st);
     if (s != HULL_RUNNING && s != HULL_CREATED) {
         r = hull_err_set(err, EINVAL, "cannot exec in container \"%s\": it is %s", o->id, hull_status_name(s));
@@ -354,21 +407,29 @@ int hull_container_exec(const struct hull_exec_opts *o, pid_t *pid, int *console
     }
     if ((r = load_spec_at(dir_fd, &spec, err)) < 0) goto out;
     if ((r = open_cgroup(&st, &cg, err)) < 0) goto out;
+    if ((r = precompile_seccomp(o->root, spec, err)) < 0) goto out;
     /* Release the lock: the exec'd process may run for long and other verbs
-     * (kill, state) must not wait for it. */
+     * (kill, state) must not wait for it. A new open of the directory carries
+     * no lock (flock belongs to the open file description). */
+    unlocked_fd = openat(dir_fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     close(dir_fd);
     dir_fd = -1;
+    if (unlocked_fd < 0) {
+        r = hull_err_sys(err, "exec: open the state of \"%s\"", o->id);
+        goto out;
+    }
     struct hull_exec_req req = {
-        .init_pid = st.pid, .spec = spec, .process = o->process, .cgroup = cg,
+        .init_pid = st.pid, .state_dir_fd = unlocked_fd, .spec = spec, .process = o->process, .cgroup = cg,
         .console_socket = o->console_socket, .want_console_master = o->want_console_master,
         .preserve_fds = o->preserve_fds,
     };
-    if ((r = hull_linux_executor.exec(&req, err)) < 0) goto out;
+    if ((r = executor_of(&st)->exec(&req, err)) < 0) goto out;
     *pid = req.pid;
     if (console_master) *console_master = req.console_master;
     else if (req.console_master >= 0) close(req.console_master);
     if (o->pid_file) r = hull_write_pid_file(o->pid_file, req.pid, err);
 out:
+    if (unlocked_fd >= 0) close(unlocked_fd);
     if (cg) hull_cgroup_free(cg);
     hull_spec_free(spec);
     hull_state_release(&st);

@@ -51,11 +51,6 @@ struct hull_exec_opts {
 };
 int hull_container_exec(const struct hull_exec_opts *o, pid_t *pid, int *console_master, struct hull_err *err);
 
-/* Warnings from hooks that must not fail the operation; printed by the CLI. */
-typedef void (*hull_warn_fn)(const char *msg);
-void hull_set_warn_handler(hull_warn_fn fn);
-void hull_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* Writes the pid to path atomically (pid-file semantics of runc). */
 int hull_write_pid_file(const char *path, pid_t pid, struct hull_err *err);
 

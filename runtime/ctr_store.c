@@ -12,6 +12,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "net/net.h"
 #include "runtime/fsutil.h"
 #include "runtime/state.h"
 
@@ -332,6 +333,14 @@ int hull_ctr_umount_rootfs(const struct hull_ctr *c, struct hull_err *err) {
 int hull_ctr_remove(const struct hull_ctr *c, struct hull_err *err) {
     int r = hull_ctr_umount_rootfs(c, err);
     if (r < 0) return r;
+    /* its lease and published ports go first: a crash after this leaves a
+     * record `rm` can remove again, never an address nobody can reclaim */
+    char data_root[PATH_MAX];
+    size_t dl = strlen(c->dir), il = strlen(c->id), sl = strlen("/containers/");
+    if (il && dl > il + sl && !strcmp(c->dir + dl - il, c->id) && !strncmp(c->dir + dl - il - sl, "/containers/", sl)) {
+        snprintf(data_root, sizeof data_root, "%.*s", (int)(dl - il - sl), c->dir);
+        if ((r = hull_net_release(data_root, c->id, false, err)) < 0) return r;
+    }
     if (hull_rm_rf(c->dir) < 0 && errno != ENOENT) return hull_err_sys(err, "remove %s", c->dir);
     return 0;
 }

@@ -47,6 +47,18 @@ int hull_err_prefix(struct hull_err *err, const char *fmt, ...) {
     return -err->code;
 }
 
+static hull_warn_fn warn_fn;
+void hull_set_warn_handler(hull_warn_fn fn) { warn_fn = fn; }
+
+void hull_warn(const char *fmt, ...) {
+    char buf[HULL_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (warn_fn) warn_fn(buf);
+}
+
 void hull_closep(int *fd) {
     if (fd && *fd >= 0) {
         int saved = errno;

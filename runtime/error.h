@@ -32,6 +32,15 @@ static inline void hull_err_clear(struct hull_err *err) {
     if (err) { err->code = 0; err->msg[0] = '\0'; }
 }
 
+/* Warnings: what must not fail the operation but the user should know (a hook
+ * that failed after start, a resource limit hull had to lower). The CLI installs
+ * a handler that prints them; a container's init child installs one that
+ * forwards them to the parent over the sync socket, so they never land in the
+ * container's own output. Without a handler they are dropped. */
+typedef void (*hull_warn_fn)(const char *msg);
+void hull_set_warn_handler(hull_warn_fn fn);
+void hull_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* cleanup helpers for __attribute__((cleanup)) */
 void hull_closep(int *fd);
 void hull_freep(void *p);

@@ -37,6 +37,7 @@ struct hull_create_req {
 
 struct hull_exec_req {
     pid_t init_pid;                /* the container's init, whose namespaces we join */
+    int state_dir_fd;              /* <root>/<id>, unlocked (the microVM monitor's socket is there) */
     const struct hull_spec *spec;  /* the container's config (seccomp, apparmor, ...) */
     const struct hull_process *process;  /* what to run */
     struct hull_cgroup *cgroup;
@@ -54,9 +55,22 @@ struct hull_executor_ops {
     /* Releases a created init; returns once it is past the start barrier. */
     int (*start)(int state_dir_fd, pid_t pid, struct hull_err *err);
     int (*exec)(struct hull_exec_req *req, struct hull_err *err);
+
+    /* Optional; NULL means the shared-kernel behaviour. */
+    /* The cgroup's resources before it is made (the microVM: the VMM's RAM
+     * and /dev/kvm instead of the container's own view). */
+    void (*adjust_resources)(const struct hull_spec *spec, struct hull_resources *res);
+    /* kill: -ENOTCONN lets runtime/ signal the pid itself. */
+    int (*signal)(int state_dir_fd, int sig, bool all, struct hull_err *err);
+    /* ps: the container's processes (microVM: guest pids, malloc'd). */
+    int (*pids)(int state_dir_fd, pid_t **pids, size_t *n, struct hull_err *err);
+    /* delete, or a create that failed after ->create: release what the
+     * executor made outside the cgroup and the state dir. Best effort. */
+    void (*cleanup)(int state_dir_fd);
 };
 
 extern const struct hull_executor_ops hull_linux_executor;
+extern const struct hull_executor_ops hull_vm_executor;   /* vm-shim/vm_executor.c */
 
 /* Host pid of the running `start` barrier file in the state dir. */
 #define HULL_EXEC_SOCK "exec.sock"

@@ -208,6 +208,14 @@ static void gen_mounts(struct gen *x, const struct hull_run_opts *o) {
         const typeof(default_mounts[0]) *d = &default_mounts[i];
         if (!volume_covers(o, d->dest)) gen_mount(x, d->dest, d->type, d->src, d->opts);
     }
+    /* name resolution files from net/ (writable, as in docker) */
+    const struct { const char *src, *dest; } etc[] = {
+        { o->etc_hosts, "/etc/hosts" }, { o->etc_resolv, "/etc/resolv.conf" }, { o->etc_hostname, "/etc/hostname" },
+    };
+    for (size_t i = 0; i < sizeof etc / sizeof etc[0]; i++) {
+        const char *opts[] = { "rbind", "rprivate", NULL };
+        if (etc[i].src && *etc[i].src && !volume_covers(o, etc[i].dest)) gen_mount(x, etc[i].dest, "bind", etc[i].src, opts);
+    }
     for (size_t i = 0; i < o->n_volumes; i++) {
         /* rprivate: mounts made inside later do not propagate back to the host. */
         const char *rw[] = { "rbind", "rprivate", NULL }, *ro[] = { "rbind", "rprivate", "ro", NULL };
@@ -393,6 +401,7 @@ static void gen_linux(struct gen *x, const struct hull_run_opts *o, uint64_t cap
     s_(x, "namespaces");
     chk(x, yajl_gen_array_open(x->g));
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+        if (strcmp(ns[i], "network") == 0 && o->host_network) continue;
         chk(x, yajl_gen_map_open(x->g));
         k_s(x, "type", ns[i]);
         if (strcmp(ns[i], "network") == 0 && o->network_ns_path) k_s(x, "path", o->network_ns_path);

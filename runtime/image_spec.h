@@ -55,6 +55,9 @@ struct hull_run_opts {               /* what `hull run [flags] IMAGE [CMD...]` a
     const char *id, *name;           /* container id and --name (annotation io.hull.container.name) */
     bool vm;                         /* --vm: annotation run.oci.handler=vm */
     const char *network_ns_path;     /* NULL: new network namespace (loopback only) */
+    bool host_network;               /* --network host: no network namespace at all */
+    const char *etc_hosts, *etc_resolv, *etc_hostname;   /* host files bind-mounted on /etc/hosts,
+                                      * /etc/resolv.conf, /etc/hostname (NULL: none; a -v there wins) */
     const char *root_path;           /* root.path to write; NULL: rootfs_dir as given */
 };
 

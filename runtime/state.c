@@ -342,3 +342,31 @@ void hull_now_rfc3339(char *buf, size_t len) {
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
 }
+
+bool hull_in_user_namespace(void) {
+    /* The initial namespace maps the whole range: "0 0 4294967295". */
+    char buf[256];
+    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = hull_read_all(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    unsigned long inner, outer, count;
+    int used = 0;
+    if (sscanf(buf, " %lu %lu %lu %n", &inner, &outer, &count, &used) != 3) return true;
+    return !(inner == 0 && outer == 0 && count == 4294967295UL && buf[used] == '\0');
+}
+
+const char *hull_state_default_root(void) {
+    static char root[PATH_MAX];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (!xdg || xdg[0] != '/') return HULL_DEFAULT_ROOT;
+    if (geteuid() == 0) {
+        /* uid 0 of the host, or of a namespace whose owner said it is root. */
+        const char *user = getenv("USER");
+        if (!hull_in_user_namespace() || (user && strcmp(user, "root") == 0)) return HULL_DEFAULT_ROOT;
+    }
+    if (snprintf(root, sizeof root, "%s/hull", xdg) >= (int)sizeof root) return HULL_DEFAULT_ROOT;
+    return root;
+}

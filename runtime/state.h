@@ -33,6 +33,16 @@ struct hull_state {
 
 const char *hull_status_name(enum hull_status s);
 
+/* The state root when --root is not given: HULL_DEFAULT_ROOT, or
+ * $XDG_RUNTIME_DIR/hull for a rootless caller (as runc and crun do, and as
+ * rootless podman expects: it sets XDG_RUNTIME_DIR and passes no --root). A
+ * caller is rootless when its euid is not 0, or when it is uid 0 of a user
+ * namespace other than the initial one and $USER is not "root". Returns a
+ * static buffer (or the constant). */
+const char *hull_state_default_root(void);
+/* True when the calling process is not in the initial user namespace. */
+bool hull_in_user_namespace(void);
+
 /* Validates an id (no "/", not "." or "..", printable, <= 1024 bytes). */
 int hull_id_validate(const char *id, struct hull_err *err);
 

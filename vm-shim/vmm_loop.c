@@ -106,10 +106,16 @@ static int epoll_add(int ep, int fd, uint64_t data) {
 
 /* Moves what the host fd has into the port until the port is full (the
  * feed is then "blocked" until the guest takes bytes) or the fd is drained.
- * Regular files cannot be polled: they are pumped again on every space
- * event, in bounded steps, so the I/O thread stays responsive. */
+ * Regular files cannot be polled: they are pumped in bounded steps, again on
+ * every space event, and a file that still has data re-arms that event
+ * itself, so the I/O thread stays responsive and the file still flows. */
 static void feed_pump(struct vmm *v, struct vmm_feed *f, int ep, unsigned idx) {
-    for (unsigned rounds = 0; rounds < 16 && !f->eof; rounds++) {
+    for (unsigned rounds = 0; !f->eof; rounds++) {
+        if (rounds == 16) {
+            /* A file can always be read: come back after serving the rest. */
+            (void)eventfd_write(v->space_efd, 1);
+            return;
+        }
         if (f->off == f->len) {
             ssize_t n = read(f->fd, f->buf, sizeof(f->buf));
             if (n < 0 && (errno == EAGAIN || errno == EINTR))

@@ -44,3 +44,6 @@ echo "run.sh: no crashes in ${secs}s"
 
 # The virtqueue / virtio-blk / console request parsing of the microVM engine.
 "$(dirname "$0")/../../vm-shim/fuzz-virtq.sh" "${1:-60}"
+
+# The host <-> guest agent frame decoder (issue 6).
+"$(dirname "$0")/../../vm-shim/fuzz-agent-proto.sh" "${1:-60}"

@@ -3,6 +3,11 @@
 # an OCI layout, an OCI archive and a docker-archive (made by skopeo), list,
 # inspect, run with the usual flags (asserting what the container sees), -d
 # with logs/ps/exec/stop/rm, a monitor killed under it, rmi and export.
+# `hull run IMAGE` defaults to the bridge network: the whole test runs in a network namespace of
+# its own (unshare -n), so hull0, its veths and nft rules never touch the host's network.
+if [ -z "${HULL_TEST_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+    HULL_TEST_NETNS=1 exec unshare --net -- "$BASH" "$0" "$@"
+fi
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"
 is_runtime hull || skip_all "hull's image commands (runtime is $RT_NAME)"

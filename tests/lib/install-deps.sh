@@ -2,10 +2,12 @@
 # Installs every Debian package hull's build, tests and benchmarks need.
 # Used by `make deps` and .ci/run. Safe to run again.
 set -eu
-PKGS="build-essential pkg-config libcap-dev libseccomp-dev libmnl-dev libyajl-dev libarchive-dev libssl-dev
-      busybox-static jq crun runc iproute2 procps util-linux perl time
+PKGS="build-essential pkg-config libcap-dev libseccomp-dev libmnl-dev libnftnl-dev libyajl-dev libarchive-dev libssl-dev
+      busybox-static jq crun runc iproute2 nftables procps util-linux perl time
       clang libclang-rt-14-dev
-      qemu-system-x86 linux-image-amd64 cpio xz-utils skopeo umoci zstd containerd"
+      qemu-system-x86 linux-image-amd64 cpio xz-utils skopeo umoci zstd containerd
+      erofs-utils e2fsprogs
+      podman conmon uidmap catatonit slirp4netns fuse-overlayfs containernetworking-plugins iptables"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=""

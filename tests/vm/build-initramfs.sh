@@ -58,6 +58,11 @@ add_libs() {
 }
 cp "$BUILD/hull" "$R/hull/bin/hull"
 add_libs "$R/hull/bin/hull"
+# `hull vmm` execs hull-vmm from its own directory (else it runs the VM in-process)
+if [ -x "$BUILD/hull-vmm" ]; then
+    cp "$BUILD/hull-vmm" "$R/hull/bin/hull-vmm"
+    add_libs "$R/hull/bin/hull-vmm"
+fi
 for t in $TESTS; do
     cp "$BUILD/tests/unit/$t" "$R/hull/unit/$t"
     add_libs "$R/hull/unit/$t"
@@ -184,6 +189,34 @@ if [ -n "${HULL_VM_NEST:-}" ]; then
     echo "$HULL_VM_KVER" >"$R/hull/l2/kver"
     "$HERE/build-l2.sh" "$HULL_VM_KVER" "$R/hull/l2/l2.cpio"
     install -m 755 "$HERE/nest.sh" "$R/hull/nest.sh"
+    # HULL_VM_NEST=bench: qemu (with its libraries and the microvm firmware) for the L2 boot-time
+    # comparison, and the script that runs it (the nest tests then stay out).
+    if [ "$HULL_VM_NEST" = bench ]; then
+        rm -f "$R/hull/nest.sh"
+        Q=$(command -v qemu-system-x86_64) || die "HULL_VM_NEST=bench needs qemu-system-x86_64"
+        cp "$Q" "$R/hull/bin/qemu-system-x86_64"
+        add_libs "$Q"
+        mkdir -p "$R/usr/share/qemu"
+        for f in bios-microvm.bin qboot.rom pvh.bin linuxboot_dma.bin linuxboot.bin kvmvapic.bin; do
+            cp -L "/usr/share/qemu/$f" "$R/usr/share/qemu/$f"
+        done
+        install -m 755 "$HERE/nest-bench.sh" "$R/hull/nest-bench.sh"
+    fi
+    # microVM containers (tests/vm/nest-containers.sh): L1 has no /lib/modules for the L2 kernel,
+    # so hull's guest initramfs is built here, by the same library call hull makes (through
+    # tests/lib/vm-artifacts.c); plus the mkfs tools hull runs for the rootfs images.
+    VA=$S/vm-artifacts
+    # shellcheck disable=SC2046
+    cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$REPO" -o "$VA" "$REPO/tests/lib/vm-artifacts.c" "$BUILD/libhull.a" \
+        $(pkg-config --libs libarchive libcrypto yajl libcap libseccomp) || die "cannot build tests/lib/vm-artifacts.c"
+    [ -x "$BUILD/hull-agent" ] || die "$BUILD/hull-agent is not built (make)"
+    "$VA" initramfs "$BUILD/hull-agent" "$HULL_VM_KVER" "$R/hull/l2/hull-initrd.cpio" || die "hull's guest initramfs"
+    for t in mkfs.erofs mkfs.ext4; do
+        p=$(PATH=$PATH:/usr/sbin:/sbin command -v $t) || die "needs $t (erofs-utils, e2fsprogs)"
+        cp -L "$p" "$R/hull/bin/$t"
+        add_libs "$p"
+    done
+    [ "$HULL_VM_NEST" = bench ] || install -m 755 "$HERE/nest-containers.sh" "$R/hull/nest-containers.sh"
 fi
 
 install -m 755 "$HERE/init.sh" "$R/init"

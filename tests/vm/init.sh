@@ -78,11 +78,12 @@ run_one() { # NAME CMD...
     [ -n "$hullvm_only" ] && [ "$hullvm_only" != "$name" ] && return 0
     echo "$M BEGIN $name"
     t0=$(uptime_s)
-    # Output to a file, shown afterwards: nothing else writes into it (as under prove).
-    (cd /hull && exec timeout -s KILL "$TMO" "$@") </dev/null >"/tmp/$name.out" 2>&1
-    rc=$?
+    # Streamed to the console as it comes (a VM that times out still shows how far it got) and
+    # kept in a file; kernel messages stay off the console (printk level 1), so nothing else
+    # writes between the markers.
+    (cd /hull && timeout -s KILL "$TMO" "$@"; echo $? >"/tmp/$name.rc") </dev/null 2>&1 | tee "/tmp/$name.out"
+    rc=$(cat "/tmp/$name.rc" 2>/dev/null || echo 255)
     t1=$(uptime_s)
-    cat "/tmp/$name.out"
     echo "$M END $name rc=$rc secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 }
 
@@ -91,6 +92,8 @@ for t in $(cat /hull/unit/LIST); do
 done
 run_one e2e /bin/sh /hull/e2e.sh
 [ -f /hull/nest.sh ] && run_one nest /bin/sh /hull/nest.sh
+[ -f /hull/nest-containers.sh ] && run_one nestctr /bin/sh /hull/nest-containers.sh
+[ -f /hull/nest-bench.sh ] && run_one nestbench /bin/sh /hull/nest-bench.sh
 [ -f /hull/extra.sh ] && run_one extra /bin/sh /hull/extra.sh
 
 echo "$M BEGIN dmesg"

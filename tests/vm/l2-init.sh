@@ -3,11 +3,13 @@
 # It loads the virtio and pvpanic drivers, then does what `hullnest=SCENARIO` on its kernel
 # command line asks, reporting on the console port "hull.out" (/dev/virtio-ports/hull.out):
 #   info      facts: kernel, CPUs, memory, the devices it found; then a clean power-off
-#   blk       copies the whole of /dev/vda to hull.out (the host checksums it); power-off
-#   input     reads hullnest_bytes=N bytes from the port "hull.in", prints their sha256; power-off
+#   io        copies the whole of /dev/vda to hull.out (the host checksums it), then reads
+#             hullnest_bytes=N bytes from the port "hull.in" and writes their sha256 to the port
+#             "hull.sum"; power-off
 #   panic     crashes the kernel (sysrq c): pvpanic-pci must report it as a panic
 #   reset     reboot -f with reboot=k: the i8042 reset line
 #   halt      stops without powering off (the host's --timeout must end it)
+#   bench     reboots right after loading the drivers (boot-time comparison with qemu)
 # Power-off is the ACPI PM1a_CNT register at port 0x604 (SLP_TYP=S5 | SLP_EN = 0x3400),
 # written through /dev/port: the kernel has no ACPI tables here, so `poweroff` would only halt.
 export PATH=/bin
@@ -18,9 +20,24 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
          pvpanic pvpanic-pci; do
     insmod /lib/modules/$m.ko 2>/dev/null || echo "L2: insmod $m failed" >/dev/console
 done
+# The boot benchmark (tests/vm/nest-bench.sh) ends here, before any device is needed, so that
+# hull and qemu (which has none of these devices) do the same work.
+[ "$hullnest" = bench ] && reboot -f
+# No udev here: name the ports the way its rules would (/dev/virtio-ports/NAME -> /dev/vportNpM),
+# from /sys/class/virtio-ports/*/name, once the driver has them (names arrive asynchronously).
+mkdir -p /dev/virtio-ports
 out=/dev/virtio-ports/hull.out
+need=hull.out
+[ "$hullnest" = io ] && need="hull.out hull.in hull.sum"
+missing() { for n in $need; do [ -e "/dev/virtio-ports/$n" ] || return 0; done; return 1; }
 i=0
-while [ ! -e "$out" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while missing && [ $i -lt 200 ]; do
+    for p in /sys/class/virtio-ports/*; do
+        [ -s "$p/name" ] && ln -sf "/dev/${p##*/}" "/dev/virtio-ports/$(cat "$p/name")"
+    done
+    missing && sleep 0.05
+    i=$((i + 1))
+done
 if [ ! -e "$out" ]; then   # say why on the kernel console (the host sees it with --serial)
     echo "L2: no $out; PCI: $(ls /sys/bus/pci/devices | tr '\n' ' '); virtio: $(ls /sys/bus/virtio/devices | tr '\n' ' ')" >/dev/console
     dmesg | tail -n 40 >/dev/console
@@ -46,11 +63,9 @@ info)
         echo "cmdline=$(cat /proc/cmdline)"
     } >"$out"
     poweroff_now ;;
-blk)
+io)
     cat /dev/vda >"$out"
-    poweroff_now ;;
-input)
-    head -c "${hullnest_bytes:-0}" /dev/virtio-ports/hull.in | sha256sum | cut -d' ' -f1 >"$out"
+    head -c "${hullnest_bytes:-0}" /dev/virtio-ports/hull.in | sha256sum | cut -d' ' -f1 >/dev/virtio-ports/hull.sum
     poweroff_now ;;
 panic)
     echo 1 >/proc/sys/kernel/sysrq

@@ -20,7 +20,8 @@
 # Environment: BUILD (default <repo>/build), HULL_VM_TESTS (unit tests to run inside, default
 # "test_cgroup test_cgroup_resources"), HULL_VM_KERNEL (a bzImage; default the newest
 # /boot/vmlinuz-*), HULL_VM_MEM (default 1G), HULL_VM_APPEND (extra kernel arguments),
-# HULL_VM_TEST_TIMEOUT (seconds per test inside the VM, default 300).
+# HULL_VM_TEST_TIMEOUT (seconds per test inside the VM, default 300), HULL_VM_STALL (seconds: stop
+# the VM when its console has been silent that long — a wedged VM; default off).
 #
 # The kernel: Debian's bzImage carries an xz-compressed ELF vmlinux; it is extracted once and
 # cached as $BUILD/vm/vmlinux-<version> (qemu's microvm boots an ELF vmlinux through PVH, which
@@ -153,6 +154,26 @@ mkfifo "$FIFO" || exit 2
 T_BOOT=$(now_us)
 timeout -k 5 "$TMO" "${Q[@]}" </dev/null >"$FIFO" 2>&1 &
 QPID=$!
+# A VM whose console stays silent for HULL_VM_STALL seconds is stopped as wedged (qemu TCG's
+# nested SVM has been seen to leave L1 asleep for good); the summary then says so.
+WDPID=
+if [ -n "${HULL_VM_STALL:-}" ]; then
+    (
+        touch "$W/console.log"
+        while kill -0 "$QPID" 2>/dev/null; do
+            sleep 10
+            age=$(($(date +%s) - $(stat -c %Y "$W/console.log" 2>/dev/null || date +%s)))
+            if [ "$age" -ge "$HULL_VM_STALL" ]; then
+                echo "run-in-vm: no console output for ${age}s: stopping the wedged VM" >&2
+                echo stalled >"$W/stalled"
+                pkill -TERM -P "$QPID" 2>/dev/null
+                kill -TERM "$QPID" 2>/dev/null
+                break
+            fi
+        done
+    ) &
+    WDPID=$!
+fi
 T_INIT='' T_DONE='' GUEST_INIT=''
 while IFS= read -r line || [ -n "$line" ]; do
     line=${line%$'\r'}
@@ -166,6 +187,7 @@ done <"$FIFO"
 wait "$QPID"
 QRC=$?
 QPID=
+[ -n "$WDPID" ] && { kill "$WDPID" 2>/dev/null; wait "$WDPID" 2>/dev/null; }
 T_VM=$(secs_since "$T_BOOT")
 touch "$W/console.log"
 

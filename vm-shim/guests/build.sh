@@ -18,4 +18,7 @@ ld -m elf_x86_64 -Ttext=0 -e 0 --oformat binary -o "$out/bz64.bin" "$out/bz64.o"
 # The VMM's stop paths: a PVH guest that never ends by itself.
 as --64 -o "$out/spin32.o" "$src/spin32.S"
 ld -T "$src/pvh32.ld" -o "$out/spin32.elf" "$out/spin32.o"
-rm -f "$out/pvh32.o" "$out/bz64.o" "$out/spin32.o"
+# make bench: the smallest complete VM life (print, reset), for hull and qemu alike.
+as --64 -o "$out/exit32.o" "$src/exit32.S"
+ld -T "$src/pvh32.ld" -o "$out/exit32.elf" "$out/exit32.o"
+rm -f "$out/pvh32.o" "$out/bz64.o" "$out/spin32.o" "$out/exit32.o"
