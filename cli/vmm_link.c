@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vm-shim/vm_signals.h"
 #include "vm-shim/agent_proto.h"
 
 static int g_link = -1, g_sigfd = -1, g_stop[2] = {-1, -1}, g_quit[2] = {-1, -1};
@@ -24,18 +25,6 @@ static atomic_uint g_status;
 static pthread_t g_thread;
 static bool g_started;
 
-static void forwarded(sigset_t *s) {
-    sigemptyset(s);
-    for (int sig = 1; sig < 32; sig++) {
-        switch (sig) {
-        case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
-        case SIGSYS: case SIGCHLD: case SIGPIPE: case SIGURG: case SIGWINCH:
-            continue;
-        default:
-            sigaddset(s, sig);
-        }
-    }
-}
 
 static void stop_vm(void) {
     char b = 1;
@@ -88,7 +77,7 @@ static void *link_main(void *arg) {
 int vmm_link_start(int link_fd, int *stop_fd) {
     g_link = link_fd;
     sigset_t set;
-    forwarded(&set);
+    vm_forwardable_signals(&set);
     if (pipe2(g_stop, O_CLOEXEC) < 0 || pipe2(g_quit, O_CLOEXEC) < 0) return -errno;
     /* An ignored signal never reaches a signalfd, and a caller's SIG_IGN (a
      * shell's background job ignores SIGINT) survives exec: undo it. */

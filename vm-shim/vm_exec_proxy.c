@@ -7,6 +7,7 @@
  * caller cannot tell it from a local process. With a terminal, its stdio is
  * the slave of a host pty whose master the caller holds, and size changes
  * (SIGWINCH) become RESIZE. */
+#include "vm-shim/vm_signals.h"
 #include "vm-shim/vm_container.h"
 
 #include <fcntl.h>
@@ -28,19 +29,6 @@
 #include "vm-shim/agent_proto.h"
 #include "vm-shim/vm_ctl.h"
 
-/* Everything a process could be sent and survive long enough to forward. */
-static void forwardable(sigset_t *s) {
-    sigemptyset(s);
-    for (int sig = 1; sig < 32; sig++) {
-        switch (sig) {
-        case SIGKILL: case SIGSTOP: case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
-        case SIGSYS: case SIGCHLD: case SIGPIPE: case SIGURG: case SIGWINCH:
-            continue;
-        default:
-            sigaddset(s, sig);
-        }
-    }
-}
 
 int vm_host_pty(unsigned rows, unsigned cols, const char *console_socket, bool want_master, int *master,
                 int *slave, struct hull_err *err) {
@@ -88,7 +76,7 @@ static void __attribute__((noreturn)) proxy_main(int conn, int tty) {
     prctl(PR_SET_NAME, "hull-vm-exec");
     signal(SIGPIPE, SIG_IGN);
     sigset_t set;
-    forwardable(&set);
+    vm_forwardable_signals(&set);
     for (int sig = 1; sig < 32; sig++)   /* an inherited SIG_IGN would hide it from the signalfd */
         if (sigismember(&set, sig)) signal(sig, SIG_DFL);
     if (tty >= 0) {

@@ -13,6 +13,7 @@
 
 #include "boot_fixtures.h"
 #include "tap.h"
+#include "vm_test_util.h"
 #include "vm-shim/boot.h"
 
 /* Only read and run from where it lives, never copied into the project. */
@@ -20,29 +21,6 @@
 
 static char tmp[] = "/tmp/hull-kcache-XXXXXX";
 static char cmd_buf[1024];
-
-static double ms_since(const struct timespec *a) {
-    struct timespec b;
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
-}
-
-static uint8_t *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    uint8_t *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
 
 static void real_kernel(void) {
     char kernel[512], path[700], again[700], cache[600];
