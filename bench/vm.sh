@@ -8,8 +8,10 @@
 #      /proc/PID/smaps, the RSS of every mapping but the guest's RAM (the goal for hull: < 3 MiB).
 #   3. A real Linux boot (this /dev/kvm cannot run one): inside the nested harness (L1 = Debian's
 #      kernel under qemu TCG with kvm_amd), hull vmm and qemu -M microvm boot the same L2 kernel +
-#      initramfs to its /init, load the virtio drivers and reboot (tests/vm/nest-bench.sh);
-#      medians and the ratio. BENCH_NEST=0 skips it (it takes a few minutes).
+#      initramfs to its /init, load the virtio drivers and reboot; and `hull --vm run` of a
+#      busybox bundle running /bin/true end to end vs qemu -M microvm booting the same kernel
+#      with a busybox initramfs that runs true (tests/vm/nest-bench.sh); medians and the ratios.
+#      BENCH_NEST=0 skips it (about ten minutes), BENCH_NEST_ROUNDS (default 3).
 # On a kvm_pvm host hull needs --allow-slow-kvm (the guests are a few instructions of ring 0).
 #
 #   HULL=/abs/path/to/hull bench/vm.sh        (make bench does this with build/hull)
@@ -99,19 +101,24 @@ done
 
 # ---- 3. L2 boot in the nested harness ---------------------------------------------------------
 if [ "${BENCH_NEST:-1}" != 0 ] && [ -n "$QEMU" ]; then
-    echo "== L2 Linux boot to /init + drivers + reboot, inside L1 (qemu TCG + kvm_amd): hull vmm vs qemu microvm"
+    echo "== inside L1 (qemu TCG + kvm_amd), tests/vm/nest-bench.sh: L2 Linux boot to /init + drivers + reboot"
+    echo "   (hull vmm vs qemu microvm), and \`hull --vm run true\` end to end vs qemu microvm booting the same"
+    echo "   kernel with a busybox initramfs that runs true"
     if BUILD=$(dirname "$HULL") HULL_VM_NEST=bench HULL_VM_TESTS="" HULL_VM_MEM=1536M HULL_VM_TEST_TIMEOUT=1500 HULL_VM_STALL=240 \
         HULL_VM_APPEND="hullbench_rounds=${BENCH_NEST_ROUNDS:-3}" \
         "$HERE/../tests/vm/run-in-vm.sh" --quiet --only nestbench --out "$W/nest" --timeout 1700 >"$W/nest.log" 2>&1; then
         f=$W/nest/tests/nestbench.tap
-        for l in hull qemu; do
+        for l in hull qemu hull-true qemu-true; do
             n=$(awk -v l="$l" '$1 == "BENCH" && $2 == l' "$f" | wc -l)
             m=$(awk -v l="$l" '$1 == "BENCH" && $2 == l { print $3 }' "$f" | median)
             rcs=$(awk -v l="$l" '$1 == "BENCH" && $2 == l { print $4 }' "$f" | sort -u | tr '\n' ' ')
-            printf '%-6s L2 boot median %8s ms over %d boots (exit status: %s)\n' "$l" "$m" "$n" "$rcs"
-            eval "N_$l=${m:-0}"
+            case $l in *-true) what="run true" ;; *) what="L2 boot" ;; esac
+            printf '%-9s %-8s median %8s ms over %d boots (exit status: %s)\n' "$l" "$what" "$m" "$n" "$rcs"
+            eval "N_${l/-/_}=${m:-0}"
         done
         awk -v h="$N_hull" -v q="$N_qemu" 'BEGIN { if (q > 0) printf "hull/qemu L2 boot: %.2f\n", h / q }'
+        awk -v h="$N_hull_true" -v q="$N_qemu_true" \
+            'BEGIN { if (q > 0) printf "hull --vm run true / qemu microvm + busybox true: %.2f\n", h / q }'
         grep '^# ' "$f" | sort -u | head -n 5   # why a boot did not end the expected way
     else
         echo "bench/vm: the nested harness failed: $(tail -n 3 "$W/nest.log")"

@@ -24,6 +24,7 @@
 #include "runtime/fsutil.h"
 #include "runtime/image_spec.h"
 #include "net/net.h"
+#include "vm-shim/rootfs_image.h"
 
 const char *cli_data_root(void) { return g_opts.data_root ? g_opts.data_root : hull_image_default_root(); }
 
@@ -41,6 +42,7 @@ struct run_flags {
     size_t n_ports;
     struct hull_net_req net;
     struct hull_net_plan plan;
+    char vm_root_image[PATH_MAX];        /* --vm: the image's cached root image */
 };
 
 static void push(char ***v, size_t *n, char *s) {
@@ -279,6 +281,11 @@ static int prepare(struct run_flags *f, struct hull_ctr *c, struct hull_err *err
     if ((r = hull_ctr_mount_rootfs(c, layers, n, err)) < 0) goto out;
     char rootfs[PATH_MAX];
     hull_ctr_path(c, "bundle/rootfs", rootfs, sizeof rootfs);
+    /* --vm: the guest's root is the image's own, cached across containers; built here, from the
+     * overlay just mounted, while its upper is still empty (nothing but the layers in it) */
+    if (f->o.vm && (r = hull_rootfs_image_for_layers(cli_data_root(), layers, n, rootfs, f->vm_root_image,
+                                                     sizeof f->vm_root_image, NULL, err)) < 0)
+        goto out;
     f->o.id = c->id;
     if ((r = setup_network(f, c, err)) < 0) goto out;
     if (!(json = hull_image_spec_json(img, &f->o, rootfs, err))) { r = -(err->code ? err->code : EINVAL); goto out; }
@@ -327,12 +334,14 @@ static void finish(struct hull_ctr *c, int code) {
     }
 }
 
-static int create_start(struct hull_ctr *c, bool want_master, struct hull_net_plan *plan, struct hull_created *out,
+static int create_start(struct hull_ctr *c, bool want_master, struct run_flags *f, struct hull_created *out,
                         struct hull_err *err) {
+    struct hull_net_plan *plan = &f->plan;
     char bundle[PATH_MAX];
     hull_ctr_path(c, "bundle", bundle, sizeof bundle);
     struct hull_create_opts o = {.root = g_opts.root, .id = c->id, .bundle = bundle,
-                                 .want_console_master = want_master, .force_vm = g_opts.vm};
+                                 .want_console_master = want_master, .force_vm = g_opts.vm,
+                                 .vm_root_image = f->vm_root_image[0] ? f->vm_root_image : NULL};
     int r = hull_container_create(&o, out, err);
     if (r < 0) return r;
     /* the init waits in its new namespace: plug the network in, then let it go */
@@ -383,7 +392,7 @@ static bool pump_lines(int fd, struct line_buf *lb, int logfd, const char *strea
     return true;
 }
 
-static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct hull_net_plan *plan, int ready_fd) {
+static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct run_flags *f, int ready_fd) {
     struct hull_err err = {0};
     setsid();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -406,7 +415,7 @@ static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct hull_ne
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
     struct hull_created cr;
-    if (create_start(c, false, plan, &cr, &err) < 0) goto fail;
+    if (create_start(c, false, f, &cr, &err) < 0) goto fail;
     sigprocmask(SIG_BLOCK, &set, NULL);
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     dup2(nul, 1);
@@ -453,7 +462,7 @@ fail:;
     _exit(1);
 }
 
-static int run_detached(struct hull_ctr *c, struct hull_net_plan *plan, struct hull_err *err) {
+static int run_detached(struct hull_ctr *c, struct run_flags *f, struct hull_err *err) {
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return hull_err_sys(err, "run -d: pipe");
     fflush(stdout);
@@ -461,7 +470,7 @@ static int run_detached(struct hull_ctr *c, struct hull_net_plan *plan, struct h
     if (pid < 0) return hull_err_sys(err, "run -d: fork the monitor");
     if (pid == 0) {
         close(p[0]);
-        monitor(c, plan, p[1]);
+        monitor(c, f, p[1]);
     }
     close(p[1]);
     char buf[HULL_ERR_MSG_MAX + 2];
@@ -489,7 +498,7 @@ int cli_run_image(int argc, char **argv) {
     }
     if (prepare(&f, &c, &err) < 0) { rc = cli_fail(&err); goto out; }
     if (f.detach) {
-        rc = run_detached(&c, &f.plan, &err) < 0 ? cli_fail(&err) : 0;
+        rc = run_detached(&c, &f, &err) < 0 ? cli_fail(&err) : 0;
         goto out;
     }
     if (!f.o.interactive) {
@@ -497,7 +506,7 @@ int cli_run_image(int argc, char **argv) {
         if (nul >= 0) { dup2(nul, 0); close(nul); }
     }
     struct hull_created cr;
-    if (create_start(&c, f.o.tty, &f.plan, &cr, &err) < 0) {
+    if (create_start(&c, f.o.tty, &f, &cr, &err) < 0) {
         struct hull_err ignored;
         hull_ctr_remove(&c, &ignored);
         rc = cli_fail(&err);

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
+#include "vm-shim/rootfs_image.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
@@ -191,6 +192,29 @@ static int image_export(int argc, char **argv) {
     return r < 0 ? cli_fail(&err) : 0;
 }
 
+/* The microVM roots cached per image (vm-shim/rootfs_image.h) of images no longer present. */
+static int sweep_vm_roots(struct hull_image_store *s, struct hull_err *err) {
+    struct hull_image_summary *v = NULL;
+    size_t n = 0, k = 0;
+    if (hull_image_list(s, &v, &n, err) < 0) return -1;
+    char **keys = calloc(n ? n : 1, sizeof *keys);
+    int rc = keys ? 0 : hull_err_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char ref[400];
+        struct hull_image_config *c = NULL;
+        snprintf(ref, sizeof ref, "%s:%s", v[i].name, v[i].tag);
+        if (hull_image_inspect(s, ref, &c, err) < 0) { rc = -1; break; }
+        if (!(keys[k] = hull_rootfs_image_layers_key(c->diff_ids, c->n_layers))) rc = hull_err_set(err, ENOMEM, "out of memory");
+        else k++;
+        hull_image_config_free(c);
+    }
+    if (rc == 0) rc = hull_rootfs_image_cache_sweep(cli_data_root(), keys, k, err);
+    for (size_t i = 0; i < k; i++) free(keys[i]);
+    free(keys);
+    free(v);
+    return rc;
+}
+
 static int image_rm(int argc, char **argv) {
     static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {0}};
     bool force = false;
@@ -215,6 +239,7 @@ static int image_rm(int argc, char **argv) {
         if (hull_image_remove(s, argv[i], &err) < 0) rc = cli_fail(&err);
         else printf("%s\n", argv[i]);
     }
+    if (sweep_vm_roots(s, &err) < 0) rc = cli_fail(&err);
     hull_image_store_close(s);
     return rc;
 }

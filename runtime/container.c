@@ -202,7 +202,7 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
         .id = o->id, .bundle = bundle, .rootfs = rootfs, .spec = spec, .state_dir_fd = dir_fd, .cgroup = cg,
         .console_socket = o->console_socket, .want_console_master = o->want_console_master,
         .no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring, .preserve_fds = o->preserve_fds,
-        .on_created_runtime = on_created_runtime, .opaque = &cr,
+        .vm_root_image = o->vm_root_image, .on_created_runtime = on_created_runtime, .opaque = &cr,
     };
     if ((r = ex->create(&req, err)) < 0) goto fail;
     st.pid = req.pid;

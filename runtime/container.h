@@ -19,6 +19,10 @@ struct hull_create_opts {
     bool no_pivot, no_new_keyring;
     int preserve_fds;
     bool force_vm;               /* --vm / hull-vm */
+    /* `hull run IMAGE --vm`: the image's cached rootfs image (<data>/vm/images/), used as
+     * the guest's read-only root instead of one built from the bundle's rootfs. Set only by
+     * hull's own image path, never from config.json: a bundle cannot name a cache entry. */
+    const char *vm_root_image;
 };
 
 struct hull_created {

@@ -23,6 +23,7 @@ struct hull_create_req {
     bool no_pivot;
     bool no_new_keyring;
     int preserve_fds;              /* fds 3 .. 3+n-1 stay open in the container */
+    const char *vm_root_image;     /* microVM: a prebuilt read-only root image (hull_create_opts) */
 
     /* Called once the init exists and its namespaces/mounts are ready, before
      * pivot_root: runtime/ records the pid and runs prestart + createRuntime

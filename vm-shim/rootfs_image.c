@@ -2,6 +2,8 @@
  * rootfs_image.h for why the tools and not our own writer). */
 #include "vm-shim/rootfs_image.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <openssl/evp.h>
@@ -13,7 +15,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/fsutil.h"
+
 extern char **environ;
+
+static int key_hex(const char *key, char hex[65]) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned dl = 0;
+    if (EVP_Digest(key, strlen(key), d, &dl, EVP_sha256(), NULL) != 1 || dl < 32) return -1;
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    return 0;
+}
 
 const char *hull_rootfs_fs_name(enum hull_rootfs_fs fs) {
     switch (fs) {
@@ -155,12 +167,8 @@ int hull_rootfs_image_get(const char *rootfs_dir, enum hull_rootfs_fs fs, const 
     int rc = hull_rootfs_fs_pick(fs, &fs, err);
     if (rc < 0) return rc;
     if (fs_out) *fs_out = fs;
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned dl = 0;
-    if (EVP_Digest(cache_key, strlen(cache_key), d, &dl, EVP_sha256(), NULL) != 1 || dl < 32)
-        return hull_err_set(err, EIO, "rootfs image: sha256 failed");
     char hex[65];
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    if (key_hex(cache_key, hex) < 0) return hull_err_set(err, EIO, "rootfs image: sha256 failed");
     if ((size_t)snprintf(path, n, "%s/rootfs-%s.%s", cache_dir, hex, hull_rootfs_fs_name(fs)) >= n)
         return hull_err_set(err, ENAMETOOLONG, "rootfs image: cache path too long");
     struct stat st;
@@ -185,6 +193,59 @@ int hull_rootfs_image_get(const char *rootfs_dir, enum hull_rootfs_fs fs, const 
     }
     if (built) *built = true;
     return 0;
+}
+
+char *hull_rootfs_image_layers_key(char *const *layers, size_t n) {
+    size_t cap = 32, len;
+    for (size_t i = 0; i < n; i++) cap += strlen(layers[i]) + 1;
+    char *key = malloc(cap);
+    if (!key) return NULL;
+    len = (size_t)snprintf(key, cap, "hull-image-root-v1");
+    for (size_t i = 0; i < n; i++) {
+        const char *b = strrchr(layers[i], '/');
+        if (!b) b = strrchr(layers[i], ':');
+        len += (size_t)snprintf(key + len, cap - len, "\n%s", b ? b + 1 : layers[i]);
+    }
+    return key;
+}
+
+int hull_rootfs_image_cache_sweep(const char *data_root, char *const *keep_keys, size_t n, struct hull_err *err) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/vm/images", data_root);
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : hull_err_sys(err, "rootfs image cache: open %s", dir);
+    char (*keep)[65] = calloc(n ? n : 1, sizeof *keep);
+    int rc = keep ? 0 : hull_err_set(err, ENOMEM, "rootfs image cache: out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (key_hex(keep_keys[i], keep[i]) < 0) rc = hull_err_set(err, EIO, "rootfs image cache: sha256 failed");
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        /* rootfs-<64 hex>.<fs>; temp files (.rootfs-*) belong to builds in progress */
+        if (strncmp(e->d_name, "rootfs-", 7) != 0 || strlen(e->d_name) < 7 + 64 + 2 || e->d_name[7 + 64] != '.') continue;
+        bool kept = false;
+        for (size_t i = 0; i < n && !kept; i++) kept = strncmp(e->d_name + 7, keep[i], 64) == 0;
+        if (!kept && unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+            rc = hull_err_sys(err, "rootfs image cache: remove %s/%s", dir, e->d_name);
+    }
+    free(keep);
+    closedir(d);
+    return rc;
+}
+
+int hull_rootfs_image_for_layers(const char *data_root, char *const *layer_dirs, size_t n, const char *rootfs_dir,
+                                 char *path, size_t pn, bool *built, struct hull_err *err) {
+    if (n == 0) return hull_err_set(err, EINVAL, "rootfs image: an image without layers");
+    char *key = hull_rootfs_image_layers_key(layer_dirs, n);
+    if (!key) return hull_err_set(err, ENOMEM, "rootfs image: out of memory");
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/vm", data_root);
+    int rc = hull_mkdir_p(dir, 0700) < 0 ? hull_err_sys(err, "rootfs image: create %s", dir) : 0;
+    if (rc == 0) {
+        snprintf(dir, sizeof dir, "%s/vm/images", data_root);
+        rc = hull_rootfs_image_get(rootfs_dir, HULL_ROOTFS_AUTO, dir, key, path, pn, NULL, built, err);
+    }
+    free(key);
+    return rc;
 }
 
 int hull_rootfs_upper_create(const char *path, uint64_t bytes, struct hull_err *err) {

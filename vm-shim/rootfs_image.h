@@ -42,6 +42,20 @@ int hull_rootfs_image_get(const char *rootfs_dir, enum hull_rootfs_fs fs, const 
                           const char *cache_key, char *path, size_t n, enum hull_rootfs_fs *fs_out, bool *built,
                           struct hull_err *err);
 
+/* `hull run IMAGE --vm`: the image's root as a cached image in <data_root>/vm/images/, keyed
+ * by its unpacked layers (layer_dirs: .../layers/sha256/<diffid>, base first: the same list
+ * is the same content). rootfs_dir is the container's fresh overlay of exactly those layers
+ * (its upper still empty), built from on a miss. */
+int hull_rootfs_image_for_layers(const char *data_root, char *const *layer_dirs, size_t n, const char *rootfs_dir,
+                                 char *path, size_t pn, bool *built, struct hull_err *err);
+
+/* The cache key of an image's root: a format version and each layer's diffid hex, base first.
+ * layers: layer directories (.../sha256/<hex>) or diffids (sha256:<hex>). malloc'd; NULL on ENOMEM. */
+char *hull_rootfs_image_layers_key(char *const *layers, size_t n);
+/* Removes every cached image root (<data_root>/vm/images/rootfs-*) but those of keep_keys:
+ * `hull rmi` keeps the images still present. Builds in progress (temp files) are left. */
+int hull_rootfs_image_cache_sweep(const char *data_root, char *const *keep_keys, size_t n, struct hull_err *err);
+
 /* An empty ext4 image of `bytes` (sparse, >= 8 MiB) for the writable upper layer. */
 int hull_rootfs_upper_create(const char *path, uint64_t bytes, struct hull_err *err);
 

@@ -270,6 +270,11 @@ static int spawn_monitor(struct vm_launch *l, struct hull_err *err) {
             .root_fs = l->root_fs == HULL_ROOTFS_EROFS ? HULL_AGENT_FS_EROFS : HULL_AGENT_FS_EXT4,
         };
         snprintf(c.root_source, sizeof c.root_source, "%s", l->o.test_agent ? l->root_img : "/dev/vda");
+        /* With a terminal the container's stdio is the pty; create's own 0/1/2 are the
+         * caller's (containerd's shim reads create's output from a pipe until every writer
+         * has closed it), so the monitor must not keep them. */
+        if (c.term_fd >= 0)
+            for (int fd = 0; fd < 3; fd++) dup2(c.term_fd, fd);
         int keep[] = {0, 1, 2, c.ctl_fd, c.link_fd, c.port_in_fd, c.port_out_fd, c.port_err_fd, c.listen_fd,
                       c.ready_fd, c.state_dir_fd, c.term_fd};
         struct hull_err e2;
@@ -436,12 +441,17 @@ int vm_create(struct hull_create_req *req, struct hull_err *err) {
         snprintf(l.root_img, sizeof l.root_img, "%s", req->rootfs);   /* the agent runs on this host */
     } else {
         if ((r = make_image_dir(&l.o, req->state_dir_fd, l.image_dir, sizeof l.image_dir, err)) < 0) goto fail;
-        if ((r = hull_rootfs_fs_pick(HULL_ROOTFS_AUTO, &l.root_fs, err)) < 0) goto fail;
-        snprintf(l.root_img, sizeof l.root_img, "%s/root.%s", l.image_dir, hull_rootfs_fs_name(l.root_fs));
         snprintf(l.upper_img, sizeof l.upper_img, "%s/upper.ext4", l.image_dir);
-        if ((r = hull_rootfs_image_build(req->rootfs, l.root_fs, l.root_img, err)) < 0 ||
-            (r = hull_rootfs_upper_create(l.upper_img, l.o.upper_bytes, err)) < 0)
-            goto fail;
+        if (req->vm_root_image) {   /* an image's cached root (hull run IMAGE --vm): shared, attached read-only */
+            size_t k = strlen(req->vm_root_image);
+            l.root_fs = k > 6 && strcmp(req->vm_root_image + k - 6, ".erofs") == 0 ? HULL_ROOTFS_EROFS : HULL_ROOTFS_EXT4;
+            snprintf(l.root_img, sizeof l.root_img, "%s", req->vm_root_image);
+        } else {
+            if ((r = hull_rootfs_fs_pick(HULL_ROOTFS_AUTO, &l.root_fs, err)) < 0) goto fail;
+            snprintf(l.root_img, sizeof l.root_img, "%s/root.%s", l.image_dir, hull_rootfs_fs_name(l.root_fs));
+            if ((r = hull_rootfs_image_build(req->rootfs, l.root_fs, l.root_img, err)) < 0) goto fail;
+        }
+        if ((r = hull_rootfs_upper_create(l.upper_img, l.o.upper_bytes, err)) < 0) goto fail;
     }
     if ((r = make_fds(&l, req->state_dir_fd, err)) < 0) goto fail;
     if (spec->process.terminal &&

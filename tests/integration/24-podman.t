@@ -11,6 +11,7 @@
 # podman's default ulimits need, and a parent (PID 1 here) that reaps late.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"
+. "$(dirname "$0")/../lib/vm-helpers.sh"
 is_runtime hull || skip_all "drives hull through podman (runtime is $RT_NAME)"
 
 # Lines of /proc/self/limits as "soft hard" for one limit.
@@ -312,6 +313,47 @@ VMARGS=()
 PMG_VM=("${PMG[@]}")
 for i in "${!PMG_VM[@]}"; do [ "${PMG_VM[$i]}" = "$HULL" ] && PMG_VM[$i]=$TMP/bin/hull-vm; done
 pm_vm_case "podman --runtime .../hull-vm" "${PMG_VM[@]}"
+
+# --- the microVM executor under podman and conmon, the guest agent in test mode -------------------
+# As in 21-containerd.t: everything but the guest kernel for real (hull-vmm is the container's
+# pid, which conmon waits for; the monitor relays stdio; exec goes through the agent), with
+# HULL_VM_TEST_AGENT=1 set for hull only by a wrapper called hull-vm (the name selects the VM
+# executor). The real VMs: 27-vm-containers.t (nested).
+BUILD=$(dirname "$HULL")
+if [ -x "$BUILD/hull-vmm" ] && [ -x "$BUILD/hull-agent" ]; then
+    vm_test_agent_wrapper "$TMP/bin/vmta/hull-vm" "$HULL" hull-vm
+    PMG_TA=("${PMG[@]}")
+    for i in "${!PMG_TA[@]}"; do [ "${PMG_TA[$i]}" = "$HULL" ] && PMG_TA[$i]=$TMP/bin/vmta/hull-vm; done
+    pmta() { timeout -k 5 120 "$PODMAN" "${PMG_TA[@]}" "$@"; }
+    out=$(pmta run --rm --cgroup-parent "$CGP" busybox sh -c 'echo "through the agent"; exit 6' 2>/dev/null)
+    is "$?:$out" "6:through the agent" "VM executor, podman run --rm: output and exit code 6"
+    is "$(echo piped | pmta run --rm -i --cgroup-parent "$CGP" busybox sh -c 'read l; echo "got $l"' 2>/dev/null)" "got piped" \
+        "... podman run -i: stdin through the monitor"
+    V=pm-vm-$TAG
+    pmta run -d --name "$V" --cgroup-parent "$CGP" busybox sh -c \
+        'echo started; trap "echo got TERM; exit 0" TERM; while :; do sleep 0.2; done' >/dev/null 2>&1
+    pid=$(pmta inspect -f '{{.State.Pid}}' "$V" 2>/dev/null)
+    is "$(cat "/proc/$pid/comm" 2>/dev/null)" hull-vmm "... podman run -d: the container's pid (conmon waits for it) is hull-vmm"
+    out=$(pmta exec "$V" sh -c 'echo in-exec; exit 3' 2>/dev/null)
+    is "$?:$out" "3:in-exec" "... podman exec: output and exit code 3"
+    pmta stop -t 10 "$V" >/dev/null 2>&1
+    is "$(pmta inspect -f '{{.State.ExitCode}}' "$V" 2>/dev/null)" 0 "... podman stop: SIGTERM reached the guest process, which exited 0"
+    is "$(pmta logs "$V" 2>/dev/null | tr '\n' ' ')" "started got TERM " "... podman logs: what it printed, via conmon"
+    pmta rm "$V" >/dev/null 2>&1
+    if command -v script >/dev/null; then
+        timeout 60 script -qec "$PODMAN ${PMG_TA[*]} run --rm -t --cgroup-parent $CGP busybox sh -c '[ -t 0 ] && [ -t 1 ] && echo both-are-ttys; exit 5'" \
+            /dev/null </dev/null >"$TMP/vmt.out" 2>&1
+        rc=$?
+        like "$(tr -d '\r' <"$TMP/vmt.out")" '^both-are-ttys$' "... podman run -t: a terminal in the guest"
+        is "$rc" 5 "... and its exit code"
+    else
+        skip "script(1) (util-linux) is not installed" 2
+    fi
+    sleep 0.3
+    is "$(vm_live_procs)" 0 "... no VMM, monitor or exec proxy left"
+else
+    skip "hull-vmm and hull-agent are not built" 9
+fi
 
 # --- -p: podman's own networking (CNI or netavark) in a network namespace of this test -----------
 have_netstack() {

@@ -10,6 +10,7 @@
 # Environment: HULL (its directory is the build dir), HULL_VM_TIMEOUT (default 900, per L1 run),
 # HULL_TEST_KEEP=1 (keep the console log).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../vm/report.sh"
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 VM=$REPO/tests/vm/run-in-vm.sh
@@ -98,6 +99,8 @@ if [ "$VMRC" != 0 ] && ! grep -q '^1\.\.' "$TMP/vm/tests/nest.tap" 2>/dev/null; 
     run_l1 "$TMP/vm"
     VMRC=$?
 fi
+[ -d "$TMP/vm-first" ] && vm_report_watchdog "$TMP/vm-first"
+vm_report_watchdog "$TMP/vm"
 O=$TMP/vm
 timing() { sed -n "s/^$1 //p" "$O/timing" 2>/dev/null | head -n 1; }
 

@@ -17,6 +17,7 @@
 # The real VM flows: 27-vm-containers.t (nested L1/L2).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"
+. "$(dirname "$0")/../lib/vm-helpers.sh"
 
 is_runtime hull || skip_all "hull's microVM mode"
 BUILD=$(dirname "$HULL")
@@ -24,14 +25,8 @@ BUILD=$(dirname "$HULL")
 export HULL_ROOT=$TMP/data   # images, initramfs and kernel caches of this test only
 
 nothing_left() { # DESC ID
-    local procs=0 s comm st
-    for s in /proc/[0-9]*/stat; do
-        read -r _ comm st _ 2>/dev/null <"$s" || continue
-        [ "$st" = Z ] && continue
-        case $comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") procs=$((procs + 1)) ;; esac
-    done
     local left="state:$(ls "$STATE" | wc -l) images:$(ls "$HULL_ROOT/vm/run" 2>/dev/null | wc -l)"
-    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$procs"
+    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$(vm_live_procs)"
     is "$left" "state:0 images:0 cgroups:0 procs:0" "$1: nothing left behind"
 }
 
@@ -305,4 +300,25 @@ rt --vm create -b "$BUNDLE" "$ID-x" </dev/null 2>"$TMP/e"
 is "$?" 1 "create with process.terminal and no --console-socket: refused"
 like "$(cat "$TMP/e")" "no --console-socket" "as in the shared-kernel mode ($(cat "$TMP/e"))"
 nothing_left "terminal" "$ID"
+
+# hull run IMAGE --vm: the guest's root is the image's own, built once into <data>/vm/images/ and
+# shared by its containers (read-only disk); hull rmi drops it with the image
+IMGDIR=$TMP/bbimg
+if "$TESTS_LIB/../../image/make-busybox-image.sh" "$IMGDIR" >/dev/null 2>&1 &&
+    "$HULL" image import "$IMGDIR" --name vmimg:1 >/dev/null 2>&1 && "$HULL" image import "$IMGDIR" --name vmimg:2 >/dev/null 2>&1; then
+    cache() { ls "$HULL_ROOT/vm/images" 2>/dev/null | grep -c '^rootfs-'; }
+    out=$("$HULL" --root "$STATE" run --rm --vm vmimg:1 sh -c 'echo from the image; exit 6' 2>/dev/null </dev/null)
+    is "$?:$out" "6:from the image" "run IMAGE --vm: output and exit code"
+    is "$(cache)" 1 "... the image's root is cached in <data>/vm/images"
+    ino=$(stat -c %i "$HULL_ROOT"/vm/images/rootfs-* 2>/dev/null)
+    "$HULL" --root "$STATE" run --rm --vm vmimg:1 true </dev/null >/dev/null 2>&1
+    is "$(cache):$(stat -c %i "$HULL_ROOT"/vm/images/rootfs-* 2>/dev/null)" "1:$ino" "... a second run uses it (the same file, not rebuilt)"
+    "$HULL" rmi vmimg:1 >/dev/null 2>&1
+    is "$(cache)" 1 "... hull rmi of one reference keeps it: vmimg:2 has the same layers"
+    "$HULL" rmi vmimg:2 >/dev/null 2>&1
+    is "$(cache)" 0 "... hull rmi of the last one drops it"
+    is "$(ls "$STATE" | wc -l):$(vm_live_procs)" "0:0" "... nothing else left"
+else
+    skip "cannot build or import the busybox image" 6
+fi
 done_testing

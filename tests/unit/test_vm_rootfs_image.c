@@ -133,6 +133,37 @@ static void check_cache_and_errors(void) {
            "the upper is a clean ext4");
 }
 
+/* hull run IMAGE --vm: the per-image cache under <data>/vm/images and its sweep by hull rmi */
+static void check_image_cache(void) {
+    char data[128], p1[4096], p2[4096];
+    snprintf(data, sizeof data, "%s/data", tmp);
+    char *dirs[] = {"/d/layers/sha256/aa11", "/d/layers/sha256/bb22"};
+    char *diffids[] = {"sha256:aa11", "sha256:bb22"};
+    char *k1 = hull_rootfs_image_layers_key(dirs, 2), *k2 = hull_rootfs_image_layers_key(diffids, 2);
+    char *k3 = hull_rootfs_image_layers_key(diffids, 1);
+    ok(k1 && k2 && !strcmp(k1, k2), "the key from layer directories = the key from the config's diffids");
+    ok(k3 && strcmp(k1, k3), "another layer list, another key");
+    bool built;
+    is_int(hull_rootfs_image_for_layers(data, dirs, 2, src, p1, sizeof p1, &built, &err), 0, "image root: %s", err.msg);
+    ok(built && !strncmp(p1, data, strlen(data)) && strstr(p1, "/vm/images/rootfs-"), "built into <data>/vm/images (%s)",
+       p1 + strlen(data));
+    is_int(hull_rootfs_image_for_layers(data, dirs, 2, "/nonexistent", p2, sizeof p2, &built, &err), 0, "again");
+    ok(!built && !strcmp(p1, p2), "a hit: the same file, the rootfs dir not even read");
+    ok(hull_rootfs_image_for_layers(data, dirs, 0, src, p2, sizeof p2, &built, &err) == -EINVAL, "no layers: refused");
+    is_int(hull_rootfs_image_for_layers(data, diffids, 1, src, p2, sizeof p2, &built, &err), 0, "a second image");
+    run("touch '%s/vm/images/.rootfs-inprogress'", data);
+    char *keep[] = {k3};
+    is_int(hull_rootfs_image_cache_sweep(data, keep, 1, &err), 0, "sweep, keeping the second image: %s", err.msg);
+    ok(access(p1, F_OK) < 0 && access(p2, F_OK) == 0, "the first image's root is gone, the second's kept");
+    is_str(run("ls -A '%s/vm/images' | grep -c '^\\.rootfs-' || true", data), "1\n", "a build in progress is left alone");
+    is_int(hull_rootfs_image_cache_sweep(data, NULL, 0, &err), 0, "sweep, keeping nothing");
+    ok(access(p2, F_OK) < 0, "everything cached is gone");
+    is_int(hull_rootfs_image_cache_sweep("/nonexistent-data-root", NULL, 0, &err), 0, "no cache dir: nothing to do");
+    free(k1);
+    free(k2);
+    free(k3);
+}
+
 int main(void) {
     if (getuid() != 0) plan_skip_all("needs root (chown in the test rootfs)");
     if (access("/bin/busybox", X_OK) < 0) plan_skip_all("needs busybox-static");
@@ -142,6 +173,7 @@ int main(void) {
     check_erofs();
     check_ext4();
     check_cache_and_errors();
+    check_image_cache();
     run("rm -rf '%s'", tmp);
     return done_testing();
 }

@@ -11,6 +11,8 @@
 #              HULL_VM_TESTS (unit test names, space separated),
 #              HULL_VM_EXTRA (a sh script run last inside the VM as the test "extra": for debugging),
 #              HULL_VM_EXTRA_BINS (host programs copied with their libraries to /hull/bin, e.g. strace).
+#              HULL_VM_NEST (1: the nested-KVM tests; bench: the L2 boot benchmark), HULL_VM_CLIENTS
+#              (1 with HULL_VM_NEST=1: containerd, ctr and the busybox image for nest-clients.sh).
 # Needs: bash, busybox-static (/bin/busybox), cpio, jq, ldd (libc-bin). No root needed (as root
 # the archive also gets a /dev/console node; without it, /init reopens the console itself).
 set -euo pipefail
@@ -204,19 +206,38 @@ if [ -n "${HULL_VM_NEST:-}" ]; then
     fi
     # microVM containers (tests/vm/nest-containers.sh): L1 has no /lib/modules for the L2 kernel,
     # so hull's guest initramfs is built here, by the same library call hull makes (through
-    # tests/lib/vm-artifacts.c); plus the mkfs tools hull runs for the rootfs images.
+    # tests/lib/vm-artifacts.c); plus the mkfs tools hull runs for the rootfs images, and debugfs
+    # to read what a guest wrote.
     VA=$S/vm-artifacts
     # shellcheck disable=SC2046
     cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$REPO" -o "$VA" "$REPO/tests/lib/vm-artifacts.c" "$BUILD/libhull.a" \
         $(pkg-config --libs libarchive libcrypto yajl libcap libseccomp) || die "cannot build tests/lib/vm-artifacts.c"
     [ -x "$BUILD/hull-agent" ] || die "$BUILD/hull-agent is not built (make)"
     "$VA" initramfs "$BUILD/hull-agent" "$HULL_VM_KVER" "$R/hull/l2/hull-initrd.cpio" || die "hull's guest initramfs"
-    for t in mkfs.erofs mkfs.ext4; do
+    for t in mkfs.erofs mkfs.ext4 debugfs; do
         p=$(PATH=$PATH:/usr/sbin:/sbin command -v $t) || die "needs $t (erofs-utils, e2fsprogs)"
         cp -L "$p" "$R/hull/bin/$t"
         add_libs "$p"
     done
+    install -m 644 "$HERE/nest-lib.sh" "$R/hull/nest-lib.sh"
+    # hull's built-in busybox image as an OCI layout (hull image import in nest-containers.sh)
+    "$REPO/image/make-busybox-image.sh" "$R/hull/busybox-oci" >/dev/null || die "cannot build the busybox image"
+    install -m 644 "$REPO/tests/lib/vm-helpers.sh" "$R/hull/vm-helpers.sh"
     [ "$HULL_VM_NEST" = bench ] || install -m 755 "$HERE/nest-containers.sh" "$R/hull/nest-containers.sh"
+    # HULL_VM_CLIENTS=1 (tests/vm/nest-clients.sh): Debian's containerd, its runc v2 shim and ctr,
+    # and hull's built-in busybox image as the archive ctr imports. Without containerd on the
+    # host the script is left out and 27-vm-containers.t says so.
+    if [ -n "${HULL_VM_CLIENTS:-}" ] && [ "$HULL_VM_NEST" != bench ] &&
+        command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+        for t in containerd containerd-shim-runc-v2 ctr; do
+            p=$(command -v $t)
+            cp -L "$p" "$R/hull/bin/$t"
+            add_libs "$p"
+        done
+        HULL_ROOT=$S/hull-data "$BUILD/hull" image import "$R/hull/busybox-oci" --name busybox:latest >/dev/null &&
+            HULL_ROOT=$S/hull-data "$BUILD/hull" image export busybox "$R/hull/busybox.tar" || die "cannot export the busybox image"
+        install -m 755 "$HERE/nest-clients.sh" "$R/hull/nest-clients.sh"
+    fi
 fi
 
 install -m 755 "$HERE/init.sh" "$R/init"

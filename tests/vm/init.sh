@@ -14,7 +14,7 @@
 #   @@HULLVM END NAME rc=N secs=S     NAME exited with N after S seconds
 #   @@HULLVM DONE uptime=S            everything ran; power off follows
 # Kernel command line knobs (the kernel passes unknown key=value to init's environment):
-#   hullvm_timeout=SECS  per test (default 300)    hullvm_only=NAME  run only that test
+#   hullvm_timeout=SECS  per test (default 300)    hullvm_only=A,B  run only those tests
 # /hull/extra.sh (HULL_VM_EXTRA=script at build time), if present, runs last as the test "extra".
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 M=@@HULLVM
@@ -75,7 +75,9 @@ TMO=${hullvm_timeout:-300}
 run_one() { # NAME CMD...
     name=$1
     shift
-    [ -n "$hullvm_only" ] && [ "$hullvm_only" != "$name" ] && return 0
+    if [ -n "$hullvm_only" ]; then
+        case ",$hullvm_only," in *",$name,"*) ;; *) return 0 ;; esac
+    fi
     echo "$M BEGIN $name"
     t0=$(uptime_s)
     # Streamed to the console as it comes (a VM that times out still shows how far it got) and
@@ -93,6 +95,7 @@ done
 run_one e2e /bin/sh /hull/e2e.sh
 [ -f /hull/nest.sh ] && run_one nest /bin/sh /hull/nest.sh
 [ -f /hull/nest-containers.sh ] && run_one nestctr /bin/sh /hull/nest-containers.sh
+[ -f /hull/nest-clients.sh ] && run_one nestcli /bin/sh /hull/nest-clients.sh
 [ -f /hull/nest-bench.sh ] && run_one nestbench /bin/sh /hull/nest-bench.sh
 [ -f /hull/extra.sh ] && run_one extra /bin/sh /hull/extra.sh
 

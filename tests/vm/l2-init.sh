@@ -10,9 +10,12 @@
 #   reset     reboot -f with reboot=k: the i8042 reset line
 #   halt      stops without powering off (the host's --timeout must end it)
 #   bench     reboots right after loading the drivers (boot-time comparison with qemu)
+#   true      runs /bin/true and reboots, before anything else: the "busybox initramfs that
+#             runs true" that `hull --vm run true` is measured against (tests/vm/nest-bench.sh)
 # Power-off is the ACPI PM1a_CNT register at port 0x604 (SLP_TYP=S5 | SLP_EN = 0x3400),
 # written through /dev/port: the kernel has no ACPI tables here, so `poweroff` would only halt.
 export PATH=/bin
+[ "$hullnest" = true ] && { true; reboot -f; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

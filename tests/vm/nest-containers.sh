@@ -16,21 +16,7 @@ export HULL_VM_BOOT_TIMEOUT=${HULL_VM_BOOT_TIMEOUT:-240} HULL_VM_UPPER_SIZE=128M
 ROOT=/run/hull-ctr
 W=/tmp/nestctr
 mkdir -p $ROOT $W
-# HULL_VM_APPEND=hullctr_debug=1 (L1's kernel command line): results on the console as they
-# come (init.sh shows a test's output only at its end), and first one bare boot of the guest
-# with its kernel console shown.
-con() { [ -n "${hullctr_debug:-}" ] && echo "$*" >/dev/console; return 0; }
-N=0 FAILED=0
-ok() {
-    N=$((N + 1))
-    if [ "$1" = 0 ]; then _res="ok $N - $2"; else _res="not ok $N - $2"; FAILED=$((FAILED + 1)); fi
-    echo "$_res"
-    con "$_res"
-}
-is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; }
-like() { echo "$1" | grep -Eq -- "$2"; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$(echo "$1" | head -c 600)', want /$2/"; }
-diag() { echo "# $*"; con "# $*"; }
-now_ms() { read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
+. /hull/nest-lib.sh
 hull() { timeout -s KILL 400 $H --root $ROOT "$@"; }
 
 # bundle NAME JQ-EXPR: $W/NAME/config.json over the shared busybox rootfs
@@ -64,18 +50,9 @@ EOF
 }
 
 # Nothing of any container left: state, VMM and monitor processes, images, cgroups.
-live_procs() {
-    n=0
-    for s in /proc/[0-9]*/stat; do
-        read -r _ comm st _ 2>/dev/null <"$s" || continue
-        [ "$st" = Z ] && continue
-        case $comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") n=$((n + 1)) ;; esac
-    done
-    echo $n
-}
 nothing_left() {
     sleep 0.3
-    left="state:$(ls $ROOT | wc -l) procs:$(live_procs) images:$(ls $HULL_ROOT/vm/run 2>/dev/null | wc -l)"
+    left="state:$(ls $ROOT | wc -l) procs:$(vm_live_procs) images:$(ls $HULL_ROOT/vm/run 2>/dev/null | wc -l)"
     left="$left cgroups:$(ls -d /sys/fs/cgroup/hullctr/*/ 2>/dev/null | wc -l)"
     is "$left" "state:0 procs:0 images:0 cgroups:0" "$1: nothing left behind"
 }
@@ -89,12 +66,10 @@ if [ ! -e /dev/kvm ]; then
     like "$out" "^hull: no /dev/kvm: " "and says so: $out"
     nothing_left "no /dev/kvm"
 fi
-for m in $(cat /hull/kmod/order); do
-    [ -e /dev/kvm ] && break
-    case $m in kvm-amd.ko) insmod /hull/kmod/$m npt=1 ;; *) insmod /hull/kmod/$m ;; esac || diag "insmod $m failed"
-done
+load_kvm
 [ -c /dev/kvm ]; ok $? "kvm_amd loaded: /dev/kvm"
 [ -c /dev/kvm ] || { echo "1..$N"; exit 1; }
+# hullctr_debug=1 (nest-lib.sh): first one bare boot of the guest, its kernel console shown
 if [ -n "${hullctr_debug:-}" ]; then
     timeout -s KILL 200 $H vmm --kernel $HULL_VM_KERNEL --initrd $HULL_VM_INITRD --serial --timeout 150 --mem 256M \
         --cmdline "console=ttyS0 reboot=k panic=-1 nokaslr tsc=reliable no_timer_check i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd audit=0 init_on_alloc=0 hull.poweroff=reboot" \
@@ -174,7 +149,7 @@ is "$?" 137 "the foreground hull --vm run exits 137 after the kill"
 nothing_left "exec/kill"
 
 # ---- 4. create/start/state/kill/delete with the annotation ----------------------------------
-bundle life '.process.args = ["/bin/sh", "-c", "trap \"echo got TERM; exit 0\" TERM; while :; do sleep 0.2; done"]
+bundle life '.process.args = ["/bin/sh", "-c", "echo kept >/written-by-ctr; rm /bin/true; trap \"echo got TERM; exit 0\" TERM; while :; do sleep 0.2; done"]
     | .annotations = {"run.oci.handler": "vm"} | .linux.resources = {memory: {limit: 201326592}}'
 t0=$(now_ms)
 hull create -b $W/life c4 </dev/null >$W/life.out 2>$W/life.err
@@ -198,6 +173,14 @@ ok $? "kill TERM"
 for _ in $(seq 100); do [ "$(hull state c4 | jq -r .status)" = stopped ] && break; sleep 0.2; done
 is "$(hull state c4 | jq -r .status)" stopped "state: stopped"
 is "$(cat $W/life.out)" "got TERM" "the signal reached the process in the guest"
+# Where the container's writes are (vm-shim/README.md): the overlay's upper/ inside upper.ext4 in the
+# container's image directory, until delete; the bundle's rootfs is untouched. Read with debugfs
+# (e2fsprogs, user space): a host never mounts an image a guest wrote.
+img=$(cat $ROOT/c4/vm.images 2>/dev/null)/upper.ext4
+is "$(debugfs -R 'cat /upper/written-by-ctr' $img 2>/dev/null)" kept "a file the container wrote: upper/written-by-ctr in its upper.ext4"
+like "$(debugfs -R 'stat /upper/bin/true' $img 2>/dev/null | head -n 1)" "Type: character special" \
+    "a file it removed: a whiteout (0/0 character device) in upper/"
+[ ! -e /hull/rootfs/written-by-ctr ] && [ -e /hull/rootfs/bin/true ]; ok $? "the bundle's rootfs itself is untouched"
 hull delete c4
 is "$?" 0 "delete"
 hull state c4 >/dev/null 2>&1
@@ -221,6 +204,23 @@ is "$RA:$(cat $W/a.out)" "11:I am A" "VM A: its output and exit code"
 is "$RB:$(cat $W/b.out)" "12:I am B" "VM B: its output and exit code"
 nothing_left "two at once"
 
+# ---- 5b. hull run IMAGE --vm -d: the image's cached root, logs, rm -------------------------------
+hull image import /hull/busybox-oci --name busybox:latest >/dev/null 2>$W/imp.err
+is "$?" 0 "hull image import of the built-in busybox image" || diag "$(cat $W/imp.err)"
+cid=$(hull run -d --vm busybox sh -c 'echo "from the image, in $(uname -r)"; exec sleep 600' 2>$W/img.err)
+is "$?" 0 "hull run -d --vm IMAGE" || diag "$(cat $W/img.err)"
+for _ in $(seq 600); do hull logs "$cid" 2>/dev/null | grep -q "from the image" && break; sleep 0.5; done
+like "$(hull logs "$cid" 2>&1)" "from the image, in $(uname -r)" "hull logs: the guest process's output"
+vmm=$(for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = hull-vmm ] && echo ${p#/proc/}; done | head -n 1)
+like "$(tr '\0' ' ' </proc/$vmm/cmdline 2>/dev/null)" "--disk $HULL_ROOT/vm/images/rootfs-[0-9a-f]{64}\.(erofs|ext4),ro " \
+    "the guest's root disk is the image's cached root, read-only"
+is "$(ls $HULL_ROOT/vm/images | grep -c '^rootfs-')" 1 "one cached root for the image"
+hull rm -f "$cid" >/dev/null 2>&1
+is "$?" 0 "hull rm -f"
+hull rmi busybox:latest >/dev/null 2>&1
+is "$(ls $HULL_ROOT/vm/images 2>/dev/null | grep -c '^rootfs-')" 0 "hull rmi drops the cached root"
+nothing_left "run IMAGE --vm"
+
 # ---- 6. timing: hull --vm run true vs the bare L2 boot ----------------------------------------
 bundle tr '.process.args = ["/bin/true"]'
 t0=$(now_ms)
@@ -228,6 +228,7 @@ hull --vm run -b $W/tr c6 </dev/null
 rc=$?
 MS_TRUE=$(($(now_ms) - t0))
 is "$rc" 0 "hull --vm run true"
+diag "next: create/start/delete of true, then a bare L2 boot (about a minute or two)"
 # the same, verb by verb
 t0=$(now_ms)
 hull --vm create -b $W/tr c7 </dev/null

@@ -44,3 +44,22 @@ vm_report_test() {
         if [ -z "$rc" ] || [ "$n_run" = 0 ]; then tail -n 10 "$f" | sed "s/^/$name (tail): /" | diag "$(cat)"; fi
     fi
 }
+
+# vm_report_watchdog DIR: what run-in-vm.sh's watchdog (HULL_VM_STALL) did in the run kept in DIR,
+# as diagnostics: each time L1 fell silent and was nudged, whether the console came back after it, and
+# the CPU/local-APIC state it recorded then — the evidence for telling a qemu TCG wedge (L1 halted,
+# its wake-up lost) from a hull hang (L1 running, the scenario stuck).
+vm_report_watchdog() {
+    local d=$1
+    [ -s "$d/nudged" ] || return 0
+    diag "the watchdog nudged L1 (console silent; a byte on the serial line and an NMI):"
+    diag "$(sed 's/^/  /' "$d/nudged")"
+    if [ -e "$d/stalled" ]; then
+        diag "  L1 stayed silent after it and was stopped"
+    else
+        diag "  L1 went on after it"
+    fi
+    [ -s "$d/monitor.log" ] && grep -E '^(===|RIP=|EFL=|CR0=|HLT|dumping|LVT|Timer|ESR|ISR|IRR|APR)' "$d/monitor.log" |
+        head -n 40 | sed 's/^/  monitor| /' | diag "$(cat)"
+    return 0
+}

@@ -140,35 +140,60 @@ APPEND+=" hullvm_timeout=${HULL_VM_TEST_TIMEOUT:-300}"
 if [ -n "${HULL_VM_NEST:-}" ]; then
     KHZ=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
     [ -n "$KHZ" ] && APPEND+=" tsc_early_khz=$KHZ"
+    # A periodic tick (local APIC in periodic mode, which qemu re-arms by itself) instead of
+    # one-shot programming: L1 wedged by qemu TCG's nested SVM was halted with no local APIC
+    # timer armed in qemu at all (its only timer: the RTC alarm, hours away), a wake-up lost.
+    APPEND+=" nohz=off highres=off"
 fi
 [ -n "${HULL_VM_APPEND:-}" ] && APPEND+=" $HULL_VM_APPEND"
 # shellcheck disable=SC2054 # commas belong to -M
 Q=(qemu-system-x86_64 -M microvm,x-option-roms=off,acpi=off -accel tcg -cpu max -smp 1 -m "${HULL_VM_MEM:-1G}"
     -nodefaults -no-user-config -nographic -serial stdio -no-reboot
-    -kernel "$VMLINUX" -initrd "$W/initramfs.cpio" -append "$APPEND")
+    -kernel "$VMLINUX" -initrd "$W/initramfs.cpio" -append "$APPEND"
+    -chardev pipe,id=mon0,path="$W/monitor" -mon chardev=mon0,mode=readline)
 printf '%q ' "${Q[@]}" >"$W/qemu.cmd"
 echo >>"$W/qemu.cmd"
 
 FIFO=$W/serial.fifo
-mkfifo "$FIFO" || exit 2
+# The serial input and the qemu monitor are FIFOs this script holds open at both ends (so qemu's
+# open() does not wait for a reader or writer): the watchdog below writes to them.
+mkfifo "$FIFO" "$W/serial.in" "$W/monitor.in" "$W/monitor.out" || exit 2
+exec 5<>"$W/serial.in" 6<>"$W/monitor.in" 7<>"$W/monitor.out"
+cat <&7 >"$W/monitor.log" &
+MONPID=$!
 T_BOOT=$(now_us)
-timeout -k 5 "$TMO" "${Q[@]}" </dev/null >"$FIFO" 2>&1 &
+timeout -k 5 "$TMO" "${Q[@]}" <&5 >"$FIFO" 2>&1 &
 QPID=$!
-# A VM whose console stays silent for HULL_VM_STALL seconds is stopped as wedged (qemu TCG's
-# nested SVM has been seen to leave L1 asleep for good); the summary then says so.
+# The watchdog (HULL_VM_STALL=S). qemu TCG's nested SVM now and then leaves L1 halted with its
+# wake-up lost (qemu at 0% CPU, the console silent). After S/3 seconds of silence it records
+# the CPU and local APIC state (monitor.log) and wakes L1 with an interrupt of its own — a byte
+# on the serial line and an NMI — noting it in $W/nudged; when the console then stays silent
+# for S seconds in all, the VM is stopped as wedged ($W/stalled) and the summary says so.
 WDPID=
 if [ -n "${HULL_VM_STALL:-}" ]; then
     (
         touch "$W/console.log"
+        nudged_at=
         while kill -0 "$QPID" 2>/dev/null; do
             sleep 10
-            age=$(($(date +%s) - $(stat -c %Y "$W/console.log" 2>/dev/null || date +%s)))
+            mtime=$(stat -c %Y "$W/console.log" 2>/dev/null || date +%s)
+            age=$(($(date +%s) - mtime))
             if [ "$age" -ge "$HULL_VM_STALL" ]; then
                 echo "run-in-vm: no console output for ${age}s: stopping the wedged VM" >&2
                 echo stalled >"$W/stalled"
                 pkill -TERM -P "$QPID" 2>/dev/null
                 kill -TERM "$QPID" 2>/dev/null
                 break
+            fi
+            if [ "$age" -ge $((HULL_VM_STALL / 3)) ] && [ "$nudged_at" != "$mtime" ]; then
+                nudged_at=$mtime
+                cpu=$(ps -o %cpu= -p "$(pgrep -P "$QPID" -x qemu-system-x86 || echo "$QPID")" 2>/dev/null | tr -d ' ')
+                echo "silent ${age}s (qemu at ${cpu:-?}% CPU): nudged" >>"$W/nudged"
+                printf '\n=== silent %ss, qemu %s%% CPU\n' "$age" "${cpu:-?}" >>"$W/monitor.log"
+                printf 'info registers\ninfo lapic\n' >&6
+                sleep 2
+                printf '\n' >&5
+                printf 'nmi\n' >&6
             fi
         done
     ) &
@@ -188,6 +213,9 @@ wait "$QPID"
 QRC=$?
 QPID=
 [ -n "$WDPID" ] && { kill "$WDPID" 2>/dev/null; wait "$WDPID" 2>/dev/null; }
+kill "$MONPID" 2>/dev/null
+wait "$MONPID" 2>/dev/null
+exec 5>&- 6>&- 7>&-
 T_VM=$(secs_since "$T_BOOT")
 touch "$W/console.log"
 
