@@ -19,7 +19,7 @@
 #include "vm-shim/kvm.h"
 
 static bool env_on(const char *name) {
-    const char *v = getenv(name);
+    const char *v = vm_setting(name);
     return v && *v && strcmp(v, "0") != 0;
 }
 
@@ -41,13 +41,14 @@ static int parse_bytes(const char *s, uint64_t *out) {
 
 int vm_opts_load(struct vm_opts *o, struct hull_err *err) {
     memset(o, 0, sizeof *o);
+    if (vm_settings_load(err) < 0) return -err->code;
     snprintf(o->data_root, sizeof o->data_root, "%s", hull_image_default_root());
     o->boot_timeout_ms = 60000;
     o->upper_bytes = 1ull << 30;
     o->allow_slow = env_on("HULL_VM_ALLOW_SLOW_KVM");
     o->console = env_on("HULL_VM_CONSOLE");
     o->test_agent = env_on("HULL_VM_TEST_AGENT");
-    const char *v = getenv("HULL_VM_BOOT_TIMEOUT");
+    const char *v = vm_setting("HULL_VM_BOOT_TIMEOUT");
     if (v && *v) {
         char *end;
         unsigned long s = strtoul(v, &end, 10);
@@ -55,11 +56,11 @@ int vm_opts_load(struct vm_opts *o, struct hull_err *err) {
             return hull_err_set(err, EINVAL, "HULL_VM_BOOT_TIMEOUT=%s: seconds between 1 and 3600", v);
         o->boot_timeout_ms = (unsigned)s * 1000;
     }
-    if ((v = getenv("HULL_VM_UPPER_SIZE")) && *v) {
+    if ((v = vm_setting("HULL_VM_UPPER_SIZE")) && *v) {
         if (parse_bytes(v, &o->upper_bytes) < 0 || o->upper_bytes < (16u << 20))
             return hull_err_set(err, EINVAL, "HULL_VM_UPPER_SIZE=%s: a size of at least 16M (e.g. 1G)", v);
     }
-    if ((v = getenv("HULL_VM_CMDLINE")) && *v) {
+    if ((v = vm_setting("HULL_VM_CMDLINE")) && *v) {
         if (strlen(v) >= sizeof o->cmdline_extra) return hull_err_set(err, EINVAL, "HULL_VM_CMDLINE: too long");
         snprintf(o->cmdline_extra, sizeof o->cmdline_extra, "%s", v);
     }
@@ -72,7 +73,7 @@ static bool usable_dir(const char *d) {
 }
 
 int vm_locate(const char *name, const char *env, char *out, size_t n, struct hull_err *err) {
-    const char *v = env ? getenv(env) : NULL;
+    const char *v = env ? vm_setting(env) : NULL;
     if (v && *v) {
         if (access(v, X_OK) < 0) return hull_err_sys(err, "%s=%s", env, v);
         if ((size_t)snprintf(out, n, "%s", v) >= n) return hull_err_set(err, ENAMETOOLONG, "%s: path too long", env);
@@ -133,7 +134,7 @@ static bool is_elf(const char *path) {
 
 int vm_boot_assets(struct vm_opts *o, struct hull_err *err) {
     char src[PATH_MAX], dir[PATH_MAX + 32];
-    const char *v = getenv("HULL_VM_KERNEL");
+    const char *v = vm_setting("HULL_VM_KERNEL");
     if (v && *v) {
         if (access(v, R_OK) < 0) return hull_err_sys(err, "no guest kernel: HULL_VM_KERNEL=%s", v);
         snprintf(src, sizeof src, "%s", v);
@@ -141,7 +142,7 @@ int vm_boot_assets(struct vm_opts *o, struct hull_err *err) {
         return hull_err_prefix(err, "no guest kernel for microVM containers: ");
     }
     bool elf = is_elf(src);
-    const char *initrd = getenv("HULL_VM_INITRD");
+    const char *initrd = vm_setting("HULL_VM_INITRD");
     if (initrd && *initrd) {
         if (access(initrd, R_OK) < 0) return hull_err_sys(err, "HULL_VM_INITRD=%s", initrd);
         snprintf(o->initrd, sizeof o->initrd, "%s", initrd);

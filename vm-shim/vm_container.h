@@ -54,7 +54,14 @@ struct vm_opts {
     bool allow_slow, console, test_agent;
 };
 
-/* vm_assets.c */
+/* vm_settings.c: a setting from the environment, else from /etc/hull/vm.conf
+ * (HULL_VM_CONFIG names another file); NULL when neither sets it. load reads
+ * the file once and reports a malformed one; reset forgets it (tests). */
+int vm_settings_load(struct hull_err *err);
+const char *vm_setting(const char *name);
+void vm_settings_reset(void);
+
+/* vm_assets.c: the settings (vm_setting) and their defaults. */
 int vm_opts_load(struct vm_opts *o, struct hull_err *err);
 /* A helper binary: $env if set, else next to hull (HULL_SELF_DIR, which
  * cli/main.c records before re-executing from a sealed copy), else in

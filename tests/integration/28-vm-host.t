@@ -78,6 +78,18 @@ if [ -e /dev/kvm ]; then
         "no guest kernel: says so"
     nothing_left "no guest kernel" "$ID"
 
+    # the settings file (what podman's conmon, which drops the environment, leaves hull)
+    printf '# test\nHULL_VM_KERNEL=%s\n' "$TMP/none/from-conf" >"$TMP/vm.conf"
+    new_id err
+    HULL_VM_CONFIG=$TMP/vm.conf rt --vm run -b "$BUNDLE" "$ID" </dev/null 2>"$TMP/e"
+    is "$?:$(cat "$TMP/e")" "1:hull: no guest kernel: HULL_VM_KERNEL=$TMP/none/from-conf: No such file or directory" \
+        "the guest kernel from the settings file (HULL_VM_CONFIG)"
+    printf 'HULL_VM_KERNL=/boot/x\n' >"$TMP/vm.conf"
+    HULL_VM_CONFIG=$TMP/vm.conf rt --vm run -b "$BUNDLE" "$ID" </dev/null 2>"$TMP/e"
+    is "$?" 1 "a misspelt setting in the file: exit 1"
+    like "$(cat "$TMP/e")" "^hull: $TMP/vm.conf:1: unknown setting \"HULL_VM_KERNL\"" "... naming the file and line"
+    nothing_left "settings file" "$ID"
+
     # A bzImage-shaped file whose release has no /lib/modules: the setup header's "HdrS"
     # magic at 0x202, and at 0x20e the offset (minus 0x200) of its version string.
     FAKE=$TMP/vmlinuz-fake
@@ -113,7 +125,7 @@ if [ -e /dev/kvm ]; then
         skip "no /boot/vmlinuz-* with its modules, no mkfs.ext4, or a dynamic hull-agent (sanitizer build)" 5
     fi
 else
-    skip "no /dev/kvm" 11
+    skip "no /dev/kvm" 15
 fi
 unset HULL_VM_ALLOW_SLOW_KVM
 

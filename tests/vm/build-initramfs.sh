@@ -60,6 +60,14 @@ add_libs() {
 }
 cp "$BUILD/hull" "$R/hull/bin/hull"
 add_libs "$R/hull/bin/hull"
+# the libraries hull loads on first use (runtime/lazy_libs.c: images, digests), with theirs
+for so in libarchive.so.13 libcrypto.so.3; do
+    lib=$(ldconfig -p 2>/dev/null | awk -v s="$so" '$1 == s && /x86-64/ { print $NF; exit }')
+    [ -n "$lib" ] || die "$so not found (ldconfig -p)"
+    mkdir -p "$R$(dirname "$lib")"
+    cp -L "$lib" "$R$lib"
+    add_libs "$lib"
+done
 # `hull vmm` execs hull-vmm from its own directory (else it runs the VM in-process)
 if [ -x "$BUILD/hull-vmm" ]; then
     cp "$BUILD/hull-vmm" "$R/hull/bin/hull-vmm"
@@ -225,8 +233,8 @@ if [ -n "${HULL_VM_NEST:-}" ]; then
     install -m 644 "$REPO/tests/lib/vm-helpers.sh" "$R/hull/vm-helpers.sh"
     [ "$HULL_VM_NEST" = bench ] || install -m 755 "$HERE/nest-containers.sh" "$R/hull/nest-containers.sh"
     # HULL_VM_CLIENTS=1 (tests/vm/nest-clients.sh): Debian's containerd, its runc v2 shim and ctr,
-    # and hull's built-in busybox image as the archive ctr imports. Without containerd on the
-    # host the script is left out and 27-vm-containers.t says so.
+    # podman and conmon, and hull's built-in busybox image as the archive they import. Without
+    # containerd on the host the script is left out and 27-vm-containers.t says so.
     if [ -n "${HULL_VM_CLIENTS:-}" ] && [ "$HULL_VM_NEST" != bench ] &&
         command -v containerd >/dev/null && command -v ctr >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
         for t in containerd containerd-shim-runc-v2 ctr; do
@@ -237,6 +245,11 @@ if [ -n "${HULL_VM_NEST:-}" ]; then
         HULL_ROOT=$S/hull-data "$BUILD/hull" image import "$R/hull/busybox-oci" --name busybox:latest >/dev/null &&
             HULL_ROOT=$S/hull-data "$BUILD/hull" image export busybox "$R/hull/busybox.tar" || die "cannot export the busybox image"
         install -m 755 "$HERE/nest-clients.sh" "$R/hull/nest-clients.sh"
+        for t in podman conmon; do   # the podman part (skipped inside when they are missing)
+            p=$(command -v $t) || continue
+            cp -L "$p" "$R/hull/bin/$t"
+            add_libs "$p"
+        done
     fi
 fi
 

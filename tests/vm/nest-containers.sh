@@ -209,10 +209,11 @@ hull image import /hull/busybox-oci --name busybox:latest >/dev/null 2>$W/imp.er
 is "$?" 0 "hull image import of the built-in busybox image" || diag "$(cat $W/imp.err)"
 cid=$(hull run -d --vm busybox sh -c 'echo "from the image, in $(uname -r)"; exec sleep 600' 2>$W/img.err)
 is "$?" 0 "hull run -d --vm IMAGE" || diag "$(cat $W/img.err)"
-for _ in $(seq 600); do hull logs "$cid" 2>/dev/null | grep -q "from the image" && break; sleep 0.5; done
+for _ in $(seq 600); do [ -n "$cid" ] || break; hull logs "$cid" 2>/dev/null | grep -q "from the image" && break; sleep 0.5; done
 like "$(hull logs "$cid" 2>&1)" "from the image, in $(uname -r)" "hull logs: the guest process's output"
 vmm=$(for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = hull-vmm ] && echo ${p#/proc/}; done | head -n 1)
-like "$(tr '\0' ' ' </proc/$vmm/cmdline 2>/dev/null)" "--disk $HULL_ROOT/vm/images/rootfs-[0-9a-f]{64}\.(erofs|ext4),ro " \
+# (hull-vmm splits its --disk argument in place: ",ro" reads " ro" in its /proc/PID/cmdline)
+like "$(tr '\0' ' ' </proc/$vmm/cmdline 2>/dev/null)" "--disk $HULL_ROOT/vm/images/rootfs-[0-9a-f]{64}\.(erofs|ext4)[, ]ro " \
     "the guest's root disk is the image's cached root, read-only"
 is "$(ls $HULL_ROOT/vm/images | grep -c '^rootfs-')" 1 "one cached root for the image"
 hull rm -f "$cid" >/dev/null 2>&1

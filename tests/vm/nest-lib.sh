@@ -12,9 +12,11 @@ ok() {
     echo "$_res"
     con "$_res"
 }
-is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; }
-like() { echo "$1" | grep -Eq -- "$2"; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$(echo "$1" | head -c 600)', want /$2/"; }
+# is/like return their result, so `is ... || diag "why"` adds the why to a failure only
+is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; return $r; }
+like() { echo "$1" | grep -Eq -- "$2"; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$(echo "$1" | head -c 600)', want /$2/"; return $r; }
 diag() { echo "# $*"; con "# $*"; }
+skip() { N=$((N + 1)); echo "ok $N # skip $*"; con "ok $N # skip $*"; }
 now_ms() { read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
 
 # kvm_amd (nested SVM with nested paging) and its dependencies, in modules.dep order
