@@ -4,9 +4,12 @@
 # (/bin/busybox plus its applet links, /etc/passwd, /etc/group, /tmp).
 # Deterministic: same busybox, same digests. `hull image import OUTDIR --name
 # busybox:latest` (run by `make demo`) puts it in the store.
+# BUSYBOX_IMAGE_CMD (a JSON array, default ["sh"]) and BUSYBOX_IMAGE_NAME (default
+# docker.io/library/busybox:latest) make variants, e.g. a pause image for a CRI sandbox.
 set -eu
 OUT=${1:?usage: $0 OUTDIR}
 BB=${BUSYBOX:-/bin/busybox}
+NAME=${BUSYBOX_IMAGE_NAME:-docker.io/library/busybox:latest}
 [ -x "$BB" ] || { echo "make-busybox-image: needs busybox-static ($BB)" >&2; exit 1; }
 W=$(mktemp -d "${TMPDIR:-/tmp}/hull-bbimg.XXXXXX")
 trap 'rm -rf "$W"' EXIT
@@ -31,8 +34,8 @@ version=$("$BB" 2>&1 | head -1 | sed -n 's/^BusyBox \(v[^ ]*\).*/\1/p')
 
 mkdir -p "$OUT/blobs/sha256"
 cp "$W/layer.tar.gz" "$OUT/blobs/sha256/$layer"
-printf '{"created":"1970-01-01T00:00:00Z","architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"],"Labels":{"org.opencontainers.image.title":"busybox","org.opencontainers.image.version":"%s","org.opencontainers.image.description":"hull built-in image from Debian busybox-static"}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hull image/make-busybox-image.sh"}]}' \
-    "${version:-unknown}" "$diffid" >"$W/config.json"
+printf '{"created":"1970-01-01T00:00:00Z","architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":%s,"Labels":{"org.opencontainers.image.title":"busybox","org.opencontainers.image.version":"%s","org.opencontainers.image.description":"hull built-in image from Debian busybox-static"}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"hull image/make-busybox-image.sh"}]}' \
+    "${BUSYBOX_IMAGE_CMD:-[\"sh\"]}" "${version:-unknown}" "$diffid" >"$W/config.json"
 config=$(sha256sum "$W/config.json" | cut -d' ' -f1)
 csize=$(stat -c %s "$W/config.json")
 cp "$W/config.json" "$OUT/blobs/sha256/$config"
@@ -41,7 +44,7 @@ printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+js
 manifest=$(sha256sum "$W/manifest.json" | cut -d' ' -f1)
 msize=$(stat -c %s "$W/manifest.json")
 cp "$W/manifest.json" "$OUT/blobs/sha256/$manifest"
-printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"docker.io/library/busybox:latest","org.opencontainers.image.ref.name":"latest"}}]}' \
-    "$manifest" "$msize" >"$OUT/index.json"
+printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest" "$msize" "$NAME" "${NAME##*:}" >"$OUT/index.json"
 printf '{"imageLayoutVersion":"1.0.0"}' >"$OUT/oci-layout"
 echo "busybox image: $OUT (manifest sha256:$manifest)"

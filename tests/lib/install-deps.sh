@@ -19,3 +19,11 @@ if [ -n "$missing" ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
+# node and npm for the CRI client of tests/integration/29-cri.t (its gRPC modules come from the npm
+# registry at test time, into build/cri-node): Debian's, unless a node with npm is already here
+# (NodeSource's nodejs package carries its own npm and conflicts with Debian's).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "installing: nodejs npm"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
