@@ -1,5 +1,7 @@
 #include "runtime/fsutil.h"
 
+#include "runtime/error.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -133,4 +135,27 @@ int hull_rm_rf(const char *path) {
     struct stat st;
     if (lstat(path, &st) < 0) return -1;
     return rm_rf_at(AT_FDCWD, path, st.st_dev);
+}
+
+int hull_cache_publish(const char *final_path, const char *what,
+                       int (*fill)(int fd, const char *tmp, void *ctx, struct hull_err *err), void *ctx,
+                       struct hull_err *err) {
+    const char *slash = strrchr(final_path, '/');
+    int dl = slash ? (int)(slash - final_path) : 1;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", dl, slash ? final_path : ".", slash ? slash + 1 : final_path) >=
+        (int)sizeof tmp)
+        return hull_err_set(err, ENAMETOOLONG, "%s: path too long", what);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) return hull_err_sys(err, "%s: create a temp file beside %s", what, final_path);
+    int rc = fill(fd, tmp, ctx, err);
+    close(fd);
+    if (rc == 0) {   /* by path: fill may have replaced the file fd points at */
+        fd = open(tmp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0 || fchmod(fd, 0644) < 0) rc = hull_err_sys(err, "%s: sync %s", what, tmp);
+        if (fd >= 0) close(fd);
+    }
+    if (rc == 0 && rename(tmp, final_path) < 0) rc = hull_err_sys(err, "%s: rename into %s", what, final_path);
+    if (rc < 0) unlink(tmp);
+    return rc;
 }

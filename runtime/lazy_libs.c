@@ -61,25 +61,23 @@ static void *lazy_sym(enum lazy_lib lib, const char *name) {
     return fn;
 }
 
-/* LAZY(lib, return type, name, (parameters), (arguments)); LAZY_VOID for void. */
+/* LAZY(lib, return type, name, (parameters), (arguments)); LAZY_VOID for void. The symbol is
+ * looked up once; its address is published with release/acquire for other threads. */
+#define LAZY_RESOLVE(lib, name)                                                              \
+    static __typeof__(&name) lazy_slot_;                                                     \
+    __typeof__(&name) lazy_fn_ = __atomic_load_n(&lazy_slot_, __ATOMIC_ACQUIRE);              \
+    if (!lazy_fn_) {                                                                         \
+        lazy_fn_ = (__typeof__(&name))lazy_sym(lib, #name);                                  \
+        __atomic_store_n(&lazy_slot_, lazy_fn_, __ATOMIC_RELEASE);                           \
+    }
 #define LAZY(lib, ret, name, params, args)                                                   \
     ret name params {                                                                        \
-        static __typeof__(&name) lazy_slot_;                                                 \
-        __typeof__(&name) lazy_fn_ = __atomic_load_n(&lazy_slot_, __ATOMIC_ACQUIRE);          \
-        if (!lazy_fn_) {                                                                     \
-            lazy_fn_ = (__typeof__(&name))lazy_sym(lib, #name);                              \
-            __atomic_store_n(&lazy_slot_, lazy_fn_, __ATOMIC_RELEASE);                       \
-        }                                                                                    \
+        LAZY_RESOLVE(lib, name)                                                              \
         return lazy_fn_ args;                                                                \
     }
 #define LAZY_VOID(lib, name, params, args)                                                   \
     void name params {                                                                       \
-        static __typeof__(&name) lazy_slot_;                                                 \
-        __typeof__(&name) lazy_fn_ = __atomic_load_n(&lazy_slot_, __ATOMIC_ACQUIRE);          \
-        if (!lazy_fn_) {                                                                     \
-            lazy_fn_ = (__typeof__(&name))lazy_sym(lib, #name);                              \
-            __atomic_store_n(&lazy_slot_, lazy_fn_, __ATOMIC_RELEASE);                       \
-        }                                                                                    \
+        LAZY_RESOLVE(lib, name)                                                              \
         lazy_fn_ args;                                                                       \
     }
 

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/fsutil.h"
 #include "vm-shim/agent_proto.h"
 #include "vm-shim/modules_dep.h"
 
@@ -289,6 +290,11 @@ static void drop_stale(const char *cache_dir, const char *release, const char *k
     closedir(d);
 }
 
+static int write_to_fd(int fd, const char *tmp, void *ctx, struct hull_err *err) {
+    (void)tmp;
+    return hull_initramfs_write(ctx, fd, err);
+}
+
 int hull_initramfs_get(const struct hull_initramfs_opts *o, const char *cache_dir, char *path, size_t n,
                        bool *built, struct hull_err *err) {
     if (built) *built = false;
@@ -305,19 +311,7 @@ int hull_initramfs_get(const struct hull_initramfs_opts *o, const char *cache_di
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) return 0;
 
     if (mkdir(cache_dir, 0700) < 0 && errno != EEXIST) return hull_err_sys(err, "initramfs: create %s", cache_dir);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/.initramfs-XXXXXX", cache_dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) return hull_err_sys(err, "initramfs: create a temp file in %s", cache_dir);
-    rc = hull_initramfs_write(o, fd, err);
-    if (rc == 0 && fchmod(fd, 0644) < 0) rc = hull_err_sys(err, "initramfs: chmod %s", tmp);
-    if (rc == 0 && fsync(fd) < 0) rc = hull_err_sys(err, "initramfs: fsync %s", tmp);
-    if (close(fd) < 0 && rc == 0) rc = hull_err_sys(err, "initramfs: close %s", tmp);
-    if (rc == 0 && rename(tmp, path) < 0) rc = hull_err_sys(err, "initramfs: rename into %s", path);
-    if (rc < 0) {
-        unlink(tmp);
-        return rc;
-    }
+    if ((rc = hull_cache_publish(path, "initramfs", write_to_fd, (void *)o, err)) < 0) return rc;
     drop_stale(cache_dir, o->kernel_release, name);
     if (built) *built = true;
     return 0;
@@ -347,26 +341,4 @@ int hull_kernel_release(const char *bzimage, char *out, size_t n, struct hull_er
     memcpy(out, ver, l);
     out[l] = '\0';
     return 0;
-}
-
-int hull_agent_locate(char *out, size_t n, struct hull_err *err) {
-    const char *env = getenv("HULL_AGENT");
-    if (env && *env) {
-        if (access(env, X_OK) < 0) return hull_err_sys(err, "HULL_AGENT=%s", env);
-        if ((size_t)snprintf(out, n, "%s", env) >= n) return hull_err_set(err, ENAMETOOLONG, "HULL_AGENT: path too long");
-        return 0;
-    }
-    char exe[4096];
-    ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (l <= 0) return hull_err_sys(err, "find the agent: readlink /proc/self/exe");
-    exe[l] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = '\0';
-    static const char *const rel[] = {"hull-agent", "../lib/hull/hull-agent"};
-    for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
-        if ((size_t)snprintf(out, n, "%s/%s", exe, rel[i]) >= n) continue;
-        if (access(out, X_OK) == 0) return 0;
-    }
-    return hull_err_set(err, ENOENT, "the guest agent hull-agent is not next to %s nor in ../lib/hull (build it with "
-                        "make, or set HULL_AGENT)", exe);
 }

@@ -41,10 +41,6 @@ int hull_initramfs_write(const struct hull_initramfs_opts *o, int out_fd, struct
 int hull_initramfs_get(const struct hull_initramfs_opts *o, const char *cache_dir, char *path, size_t n,
                        bool *built, struct hull_err *err);
 
-/* Where the agent binary is: $HULL_AGENT if set, else hull-agent next to the
- * running executable (build/hull -> build/hull-agent), else
- * <exe dir>/../lib/hull/hull-agent (an installed layout). */
-int hull_agent_locate(char *out, size_t n, struct hull_err *err);
 
 /* The kernel release string ("6.1.0-56-amd64") from a bzImage's setup header
  * (kernel_version field), so the modules match the kernel actually booted. */

@@ -9,6 +9,7 @@
  *
  * Cache entries are named by the sha256 of the bzImage, written to a temp
  * file, fsync'ed and renamed: a reader sees a whole vmlinux or none. */
+#include "runtime/fsutil.h"
 #include "vm-shim/boot.h"
 
 #include <archive.h>
@@ -180,6 +181,17 @@ static bool cached(const char *path, uint64_t size) {
     return ok;
 }
 
+struct extract { const uint8_t *payload; size_t len; const char *bzimage; };
+static int extract_to_fd(int fd, const char *tmp, void *ctx, struct hull_err *err) {
+    (void)tmp;
+    const struct extract *c = ctx;
+    uint8_t head[sizeof(Elf64_Ehdr)] = {0};
+    int rc = decompress(c->payload, c->len, fd, c->bzimage, head, sizeof(head), err);
+    if (rc == 0 && !is_vmlinux(head, sizeof(head)))
+        rc = hull_err_set(err, EINVAL, "kernel %s: the payload is not an x86-64 ELF vmlinux", c->bzimage);
+    return rc;
+}
+
 int kernel_cache_vmlinux(const char *bzimage, const char *cache_dir, char *out, size_t n, struct hull_err *err) {
     uint8_t *img = NULL;
     size_t len = 0;
@@ -194,9 +206,7 @@ int kernel_cache_vmlinux(const char *bzimage, const char *cache_dir, char *out, 
     }
     for (unsigned i = 0; i < 32; i++)
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    char tmp[4096];
-    if ((size_t)snprintf(out, n, "%s/vmlinux-%s", cache_dir, hex) >= n ||
-        (size_t)snprintf(tmp, sizeof(tmp), "%s/.vmlinux-XXXXXX", cache_dir) >= sizeof(tmp)) {
+    if ((size_t)snprintf(out, n, "%s/vmlinux-%s", cache_dir, hex) >= n) {
         free(img);
         return hull_err_set(err, ENAMETOOLONG, "kernel cache %s: path too long", cache_dir);
     }
@@ -216,25 +226,9 @@ int kernel_cache_vmlinux(const char *bzimage, const char *cache_dir, char *out, 
         errno = -rc;
         return hull_err_sys(err, "kernel cache %s", cache_dir);
     }
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        rc = hull_err_sys(err, "kernel cache %s", cache_dir);
-        free(img);
-        return rc;
-    }
-    uint8_t head[sizeof(Elf64_Ehdr)] = {0};
-    rc = decompress(img + off, plen, fd, bzimage, head, sizeof(head), err);
+    struct extract c = {.payload = img + off, .len = plen, .bzimage = bzimage};
+    rc = hull_cache_publish(out, "kernel cache", extract_to_fd, &c, err);
     free(img);
-    if (rc == 0 && !is_vmlinux(head, sizeof(head)))
-        rc = hull_err_set(err, EINVAL, "kernel %s: the payload is not an x86-64 ELF vmlinux", bzimage);
-    if (rc == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-        rc = hull_err_sys(err, "kernel cache %s", tmp);
-    if (close(fd) < 0 && rc == 0)
-        rc = hull_err_sys(err, "kernel cache %s: close", tmp);
-    if (rc == 0 && rename(tmp, out) < 0)
-        rc = hull_err_sys(err, "kernel cache: rename to %s", out);
-    if (rc < 0)
-        unlink(tmp);
     return rc;
 }
 

@@ -159,6 +159,13 @@ int hull_rootfs_image_build(const char *rootfs_dir, enum hull_rootfs_fs fs, cons
     return rc;
 }
 
+struct build_ctx { const char *dir; enum hull_rootfs_fs fs; };
+static int build_by_path(int fd, const char *tmp, void *ctx, struct hull_err *err) {
+    (void)fd;   /* the mkfs tools write by path */
+    const struct build_ctx *c = ctx;
+    return hull_rootfs_image_build(c->dir, c->fs, tmp, err);
+}
+
 int hull_rootfs_image_get(const char *rootfs_dir, enum hull_rootfs_fs fs, const char *cache_dir,
                           const char *cache_key, char *path, size_t n, enum hull_rootfs_fs *fs_out, bool *built,
                           struct hull_err *err) {
@@ -174,23 +181,8 @@ int hull_rootfs_image_get(const char *rootfs_dir, enum hull_rootfs_fs fs, const 
     struct stat st;
     if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) return 0;
     if (mkdir(cache_dir, 0700) < 0 && errno != EEXIST) return hull_err_sys(err, "rootfs image: create %s", cache_dir);
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s/.rootfs-XXXXXX", cache_dir);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) return hull_err_sys(err, "rootfs image: temp file in %s", cache_dir);
-    close(fd);
-    rc = hull_rootfs_image_build(rootfs_dir, fs, tmp, err);
-    if (rc == 0) {
-        fd = open(tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0) rc = hull_err_sys(err, "rootfs image: fsync %s", tmp);
-        if (fd >= 0) close(fd);
-    }
-    if (rc == 0 && chmod(tmp, 0644) < 0) rc = hull_err_sys(err, "rootfs image: chmod %s", tmp);
-    if (rc == 0 && rename(tmp, path) < 0) rc = hull_err_sys(err, "rootfs image: rename into %s", path);
-    if (rc < 0) {
-        unlink(tmp);
-        return rc;
-    }
+    struct build_ctx c = {.dir = rootfs_dir, .fs = fs};
+    if ((rc = hull_cache_publish(path, "rootfs image", build_by_path, &c, err)) < 0) return rc;
     if (built) *built = true;
     return 0;
 }

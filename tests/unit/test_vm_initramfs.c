@@ -5,6 +5,7 @@
 #include "tap.h"
 #include "vm-shim/agent_proto.h"
 #include "vm-shim/initramfs.h"
+#include "vm-shim/vm_container.h"
 #include "vm-shim/modules_dep.h"
 
 #include <dirent.h>
@@ -323,12 +324,12 @@ int main(void) {
     }
     char where[4096];
     setenv("HULL_AGENT", "/bin/busybox", 1);
-    ok(hull_agent_locate(where, sizeof where, &err) == 0 && !strcmp(where, "/bin/busybox"), "HULL_AGENT names the agent");
+    ok(vm_locate("hull-agent", "HULL_AGENT", where, sizeof where, &err) == 0 && !strcmp(where, "/bin/busybox"), "HULL_AGENT names the agent");
     setenv("HULL_AGENT", "/nonexistent/agent", 1);
-    ok(hull_agent_locate(where, sizeof where, &err) < 0 && strstr(err.msg, "/nonexistent/agent"), "a bad HULL_AGENT is an error");
+    ok(vm_locate("hull-agent", "HULL_AGENT", where, sizeof where, &err) < 0 && strstr(err.msg, "/nonexistent/agent"), "a bad HULL_AGENT is an error");
     unsetenv("HULL_AGENT");
-    int lr = hull_agent_locate(where, sizeof where, &err);
-    ok(lr == 0 ? strstr(where, "hull-agent") != NULL : strstr(err.msg, "not next to") != NULL,
+    int lr = vm_locate("hull-agent", "HULL_AGENT", where, sizeof where, &err);
+    ok(lr == 0 ? strstr(where, "hull-agent") != NULL : strstr(err.msg, "hull-agent") != NULL,
        "without HULL_AGENT: next to the executable or a clear error (%s)", lr == 0 ? where : err.msg);
 
     char cmd[128];
