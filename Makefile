@@ -11,14 +11,20 @@ WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 ALL_CFLAGS  = -std=gnu17 -Wall -Wextra $(WERROR) -Wno-unused-parameter -Wno-format-truncation -D_GNU_SOURCE \
-              -I. $(PKG_CFLAGS) -DHULL_VERSION='"$(VERSION)"' $(CFLAGS)
+              -iquote . $(PKG_CFLAGS) -DHULL_VERSION='"$(VERSION)"' $(CFLAGS)
 ALL_LDFLAGS = -Wl,--as-needed -Wl,-O1 $(LDFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
-# Every .c in a library folder goes into libhull.a; cli/ holds main().
-LIB_DIRS := runtime namespaces cgroups image net vm-shim
-LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
-CLI_SRC  := $(filter-out cli/hull_vmm_main.c,$(wildcard cli/*.c))
+# Every .c in a library folder goes into libhull.a; cli/ holds hull's main(),
+# vm/vmm/main.c hull-vmm's, vm/agent/ the guest agent's. ARCHITECTURE.md says
+# which folder may include which (tests/lib/check-layers.sh enforces it).
+VM_DIRS  := vm/core vm/devices vm/devices/virtio vm/devices/legacy vm/boot vm/guest vm/proto vm/executor vm/vmm
+LIB_DIRS := base lifecycle linux cgroups image net $(VM_DIRS)
+LIB_SRC  := $(filter-out vm/vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRC  := $(wildcard cli/*.c)
+# Test doubles (a guest-side virtqueue driver, ...): linked into the unit tests only.
+TESTLIB_SRC := $(wildcard tests/lib/*_sim.c)
+TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
@@ -46,14 +52,18 @@ $(BUILD)/libhull.a: $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+$(BUILD)/libhulltest.a: $(TESTLIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/hull: $(CLI_OBJ) $(BUILD)/libhull.a
 	@echo "  LD  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libhull.a $(LDLIBS)
 
-# The microVM guest agent (vm-shim/agent/): PID 1 of the guest, static because the
+# The microVM guest agent (vm/agent/): PID 1 of the guest, static because the
 # initramfs has no libc. Sanitizer builds cannot link statically: there it is a
 # dynamic binary, good for its host-side tests only.
-AGENT_SRC := $(wildcard vm-shim/agent/*.c)
+AGENT_SRC := $(wildcard vm/agent/*.c)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_STATIC := $(if $(findstring -fsanitize,$(CFLAGS) $(LDFLAGS)),,-static)
 $(BUILD)/hull-agent: $(AGENT_OBJ) $(BUILD)/libhull.a
@@ -62,15 +72,15 @@ $(BUILD)/hull-agent: $(AGENT_OBJ) $(BUILD)/libhull.a
 
 # The VMM process (`hull vmm` execs it): the VMM and libc only, so a running microVM
 # costs little more than its guest RAM.
-VMM_OBJ := $(BUILD)/obj/cli/hull_vmm_main.o $(BUILD)/obj/cli/vmm_cmd.o $(BUILD)/obj/cli/vmm_link.o
+VMM_OBJ := $(BUILD)/obj/vm/vmm/main.o
 $(BUILD)/hull-vmm: $(VMM_OBJ) $(BUILD)/libhull.a
 	@echo "  LD  $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(VMM_OBJ) $(BUILD)/libhull.a -lpthread
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(BUILD)/libhull.a
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/lib/tap.h $(BUILD)/libhulltest.a $(BUILD)/libhull.a
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhull.a $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Itests/lib -o $@ $< $(BUILD)/libhulltest.a $(BUILD)/libhull.a $(LDLIBS)
 
 deps:
 	./tests/lib/install-deps.sh

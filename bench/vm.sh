@@ -1,10 +1,10 @@
 #!/bin/bash
 # bench/vm.sh — hull's VMM against qemu on this machine's /dev/kvm, side by side in one run:
 #   1. start → tiny guest → exit: `hull vmm` and `qemu -M microvm` both boot
-#      vm-shim/guests/exit32.S (a PVH ELF that prints "BYE" and resets), rounds interleaved;
+#      tests/guests/exit32.S (a PVH ELF that prints "BYE" and resets), rounds interleaved;
 #      wall time, CPU and peak RSS per run (bench/measure.c), medians and the hull/qemu ratio
 #      (the goal: under 0.5).
-#   2. VMM memory overhead: each VMM runs vm-shim/guests/spin32.S with 64 MiB of RAM; from
+#   2. VMM memory overhead: each VMM runs tests/guests/spin32.S with 64 MiB of RAM; from
 #      /proc/PID/smaps, the RSS of every mapping but the guest's RAM (the goal for hull: < 3 MiB).
 #   3. A real Linux boot (this /dev/kvm cannot run one): inside the nested harness (L1 = Debian's
 #      kernel under qemu TCG with kvm_amd), hull vmm and qemu -M microvm boot the same L2 kernel +
@@ -37,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sh "$HERE/../vm-shim/guests/build.sh" "$W/g" >/dev/null 2>&1 || die "cannot build vm-shim/guests (binutils?)"
+sh "$HERE/../tests/guests/build.sh" "$W/g" >/dev/null 2>&1 || die "cannot build tests/guests (binutils?)"
 cc -O2 -o "$W/measure" "$HERE/measure.c" || die "cannot build bench/measure.c"
 SLOW=
 [ -e /sys/module/kvm_pvm ] && SLOW=--allow-slow-kvm

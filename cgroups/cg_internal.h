@@ -10,7 +10,7 @@
 #include <sys/types.h>
 
 #include "cgroups/cgroup.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 enum cg_kind { CG_V1, CG_V2 };
 

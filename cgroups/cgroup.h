@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "runtime/spec.h"
+#include "base/spec.h"
 
 enum hull_cgroup_mode { HULL_CG_V1, HULL_CG_V2, HULL_CG_HYBRID };
 

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct hull_global {
     const char *root;          /* --root */

@@ -11,9 +11,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/container.h"
-#include "runtime/selfexe.h"
-#include "runtime/state.h"
+#include "lifecycle/container.h"
+#include "base/selfexe.h"
+#include "base/state.h"
+#include "linux/executor.h"
+#include "vm/executor/executor.h"
 
 struct hull_global g_opts;   /* .root: --root, else hull_state_default_root() */
 
@@ -128,6 +130,9 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     g_opts.argv0 = argv[0];
     hull_set_warn_handler(warn_to_stderr);
+    /* The executors this program is built with; lifecycle/ finds them by name. */
+    hull_executor_register(&hull_linux_executor);
+    hull_executor_register(&hull_vm_executor);
     char *a0 = strdup(argv[0]);
     if (strcmp(basename(a0), "hull-vm") == 0) g_opts.vm = true;
     free(a0);
@@ -168,7 +173,7 @@ int main(int argc, char **argv) {
     /* The data root reaches the library through HULL_ROOT (its documented
      * override), and where hull lives through HULL_SELF_DIR: once re-executed
      * from a sealed copy, /proc/self/exe no longer says where hull-vmm and
-     * hull-agent are (vm-shim/vm_assets.c). */
+     * hull-agent are (vm/executor/assets.c). */
     if (g_opts.data_root) setenv("HULL_ROOT", g_opts.data_root, 1);
     if (!hull_selfexe_is_sealed()) {
         char exe[PATH_MAX];

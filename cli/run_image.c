@@ -1,6 +1,6 @@
 /* `hull run [flags] IMAGE [CMD...]`: a container from an image, like podman
  * run. The image's layers become an overlay rootfs, the image config and the
- * flags become config.json (runtime/image_spec.c), and the container then
+ * flags become config.json (lifecycle/image_spec.c), and the container then
  * goes through the same create/start as any bundle. Foreground: hull waits,
  * forwarding signals and the terminal. -d: a monitor process (subreaper)
  * keeps stdout/stderr in a log and records the exit status. */
@@ -19,12 +19,12 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
-#include "runtime/container.h"
-#include "runtime/ctr_store.h"
-#include "runtime/fsutil.h"
-#include "runtime/image_spec.h"
+#include "lifecycle/container.h"
+#include "lifecycle/ctr_store.h"
+#include "base/fsutil.h"
+#include "lifecycle/image_spec.h"
 #include "net/net.h"
-#include "vm-shim/rootfs_image.h"
+#include "vm/guest/rootfs_image.h"
 
 const char *cli_data_root(void) { return g_opts.data_root ? g_opts.data_root : hull_image_default_root(); }
 

@@ -6,7 +6,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "cli/cli.h"
-#include "runtime/spec.h"
+#include "base/spec.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 

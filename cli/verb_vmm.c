@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/vmm_cmd.h"
-#include "vm-shim/boot.h"
+#include "vm/vmm/cmd.h"
+#include "vm/boot/boot.h"
 
 static bool has_kernel(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {

@@ -11,7 +11,7 @@
 
 #include "cgroups/cgroup.h"
 #include "cli/cli.h"
-#include "runtime/container.h"
+#include "lifecycle/container.h"
 
 int verb_pause(int argc, char **argv) {
     if (argc != 2) return cli_usage_error("pause", "expects exactly one container id");

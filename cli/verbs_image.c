@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
-#include "vm-shim/rootfs_image.h"
+#include "vm/guest/rootfs_image.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
@@ -192,7 +192,7 @@ static int image_export(int argc, char **argv) {
     return r < 0 ? cli_fail(&err) : 0;
 }
 
-/* The microVM roots cached per image (vm-shim/rootfs_image.h) of images no longer present. */
+/* The microVM roots cached per image (vm/guest/rootfs_image.h) of images no longer present. */
 static int sweep_vm_roots(struct hull_image_store *s, struct hull_err *err) {
     struct hull_image_summary *v = NULL;
     size_t n = 0, k = 0;

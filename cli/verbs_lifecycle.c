@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/container.h"
+#include "lifecycle/container.h"
 
 enum { O_BUNDLE = 256, O_CONSOLE, O_PIDFILE, O_NOPIVOT, O_NOKEYRING, O_PRESERVE, O_DETACH, O_KEEP, O_NOSUBREAPER,
        O_VM };

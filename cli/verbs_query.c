@@ -10,8 +10,8 @@
 
 #include "cgroups/cgroup.h"
 #include "cli/cli.h"
-#include "runtime/container.h"
-#include "runtime/fsutil.h"
+#include "lifecycle/container.h"
+#include "base/fsutil.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
@@ -81,34 +81,6 @@ int verb_list(int argc, char **argv) {
     return 0;
 }
 
-static int container_pids(const char *id, pid_t **pids, size_t *n, bool *guest, struct hull_err *err) {
-    struct hull_state st;
-    enum hull_status status;
-    int r = hull_container_state(g_opts.root, id, &st, &status, err);
-    if (r < 0) return r;
-    struct hull_cgroup *cg = NULL;
-    *pids = NULL;
-    *n = 0;
-    *guest = strcmp(st.executor, hull_vm_executor.name) == 0;
-    if (*guest) {   /* guest pids, from the VM's agent */
-        int fd;
-        if (status == HULL_STOPPED) r = 0;
-        else if ((r = hull_state_open(g_opts.root, id, &fd, err)) == 0) {
-            r = hull_vm_executor.pids(fd, pids, n, err);
-            close(fd);
-        }
-    } else if (st.cgroup_json && (r = hull_cgroup_from_json(st.cgroup_json, &cg, err)) == 0) {
-        r = hull_cgroup_pids(cg, pids, n, err);
-        hull_cgroup_free(cg);
-    } else if (!st.cgroup_json && status != HULL_STOPPED) {
-        *pids = malloc(sizeof **pids);
-        (*pids)[0] = st.pid;
-        *n = 1;
-    }
-    hull_state_release(&st);
-    return r;
-}
-
 int verb_ps(int argc, char **argv) {
     /* `ps` alone (or with -a/-q) lists containers like podman; `ps ID` is runc's */
     int positional = 0;
@@ -134,7 +106,7 @@ int verb_ps(int argc, char **argv) {
     size_t n;
     struct hull_err err = {0};
     bool guest = false;
-    if (container_pids(id, &pids, &n, &guest, &err) < 0) return cli_fail(&err);
+    if (hull_container_pids(g_opts.root, id, &pids, &n, &guest, &err) < 0) return cli_fail(&err);
     if (json) {
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_gen_array_open(g);

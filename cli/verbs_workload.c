@@ -14,8 +14,8 @@
 
 #include "cli/cli.h"
 #include "image/image.h"
-#include "runtime/container.h"
-#include "runtime/ctr_store.h"
+#include "lifecycle/container.h"
+#include "lifecycle/ctr_store.h"
 #include "net/net.h"
 
 #define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 static struct termios saved_tio;
 static bool tio_saved;

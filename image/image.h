@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define HULL_IMAGE_DEFAULT_ROOT "/var/lib/hull"
 #define HULL_DIGEST_LEN 72          /* "sha256:" + 64 hex + NUL, rounded up */

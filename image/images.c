@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 int summary_fill(struct hull_image_store *s, const struct ref_entry *r, struct hull_image_summary *out,
                  struct hull_err *err) {

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 struct import {
     struct hull_image_store *s;

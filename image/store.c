@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 const char *hull_image_default_root(void) {
     const char *r = getenv("HULL_ROOT");

@@ -19,7 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 #define BUF_SIZE (1 << 17)
 

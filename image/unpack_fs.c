@@ -7,7 +7,7 @@
  * parent fd and O_NOFOLLOW/O_EXCL, so the final component cannot be
  * redirected either. */
 #include "image/unpack.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 #include <dirent.h>
 #include <fcntl.h>

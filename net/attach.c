@@ -14,7 +14,7 @@
 #include "net/etcfiles.h"
 #include "net/internal.h"
 #include "net/nft.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 int hull_net_parse_mode(const char *s, struct hull_net_req *r, struct hull_err *err) {
     r->network[0] = r->ns_path[0] = r->target[0] = r->share_dir[0] = '\0';

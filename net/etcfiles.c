@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 #define RESOLV_MAX (64u << 10)
 #define PUBLIC_RESOLVERS "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"

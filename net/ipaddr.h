@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct hull_ip {
     int family;                 /* AF_INET or AF_INET6; 0 = unset */

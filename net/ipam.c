@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "net/internal.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 #define LEASES_MAX (64u << 20)
 

@@ -14,7 +14,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "net/internal.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 void hull_netstore_path(const char *data_root, const char *rel, char *out, size_t len) {
     snprintf(out, len, "%s/networks%s%s", data_root, rel && *rel ? "/" : "", rel ? rel : "");

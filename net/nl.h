@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define HULL_NL_BATCH_MAX (256 << 10) /* bytes of pending requests */
 #define HULL_NL_PENDING_MAX 256     /* requests per batch */

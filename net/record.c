@@ -10,7 +10,7 @@
 
 #include "net/etcfiles.h"
 #include "net/internal.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 
 static const char *const mode_names[] = {
     [HULL_NET_BRIDGE] = "bridge", [HULL_NET_NONE] = "none", [HULL_NET_HOST] = "host",

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm-shim/agent_proto.h"
+#include "vm/proto/agent_proto.h"
 
 static void reencode(const struct hull_agent_msg *m, enum hull_agent_dir dir) {
     struct hull_agent_buf b = {0};

@@ -1,6 +1,6 @@
 /* libFuzzer harness: config.json and process.json text through the parser,
  * the validator and free. Built and run by tests/fuzz/run.sh. */
-#include "runtime/spec.h"
+#include "base/spec.h"
 
 #include <stdint.h>
 

@@ -13,9 +13,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vm-shim/virtio_blk.h"
-#include "vm-shim/virtio_console.h"
-#include "vm-shim/virtio_rng.h"
+#include "vm/devices/virtio/blk.h"
+#include "vm/devices/virtio/console.h"
+#include "vm/devices/virtio/rng.h"
 
 #define RAM 0x10000u
 

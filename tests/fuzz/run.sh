@@ -19,8 +19,8 @@ pkgs="yajl libcap"
 # shellcheck disable=SC2046
 clang -g -O1 -std=gnu17 -D_GNU_SOURCE -I. $(pkg-config --cflags $pkgs) \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    tests/fuzz/fuzz_spec.c runtime/arena.c runtime/spec_json.c runtime/spec_parse*.c \
-    runtime/spec_names.c runtime/spec_validate.c runtime/spec_default.c runtime/error.c \
+    tests/fuzz/fuzz_spec.c base/arena.c base/spec_json.c base/spec_parse*.c \
+    base/spec_names.c base/spec_validate.c base/spec_default.c base/error.c \
     -o "$out/fuzz_spec" $(pkg-config --libs $pkgs)
 
 # The full fixture (every field) is a seed too.
@@ -43,7 +43,7 @@ fi
 echo "run.sh: no crashes in ${secs}s"
 
 # The virtqueue / virtio-blk / console request parsing of the microVM engine.
-"$(dirname "$0")/../../vm-shim/fuzz-virtq.sh" "${1:-60}"
+"$(dirname "$0")/fuzz-virtq.sh" "${1:-60}"
 
 # The host <-> guest agent frame decoder (issue 6).
-"$(dirname "$0")/../../vm-shim/fuzz-agent-proto.sh" "${1:-60}"
+"$(dirname "$0")/fuzz-agent-proto.sh" "${1:-60}"

@@ -246,7 +246,7 @@ net_now() { echo "$(leases)|$(ctr_rules)|$(veths)"; }
 is "$(settled "2|0|2" net_now)" "2|0|2" "12 kills at different points of set-up, each followed by rm -f: no lease, rule or veth left" ||
     diag "$(cat "$TMP/krm.out"; for d in "$HULL_ROOT"/containers/*; do echo "$d: $(ls "$d")"; cat "$d/meta.json" "$d/net.json"; done 2>&1)"
 # A kill between the record's mkdir and its first meta.json leaves a record with
-# no name yet (runtime/ctr_store.c): `rm -f NAME` cannot find it, `ps -a` shows
+# no name yet (lifecycle/ctr_store.c): `rm -f NAME` cannot find it, `ps -a` shows
 # it by id. Such records hold nothing of the network (net.json comes later).
 named=0
 for d in "$HULL_ROOT"/containers/*; do

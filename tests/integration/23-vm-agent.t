@@ -14,7 +14,7 @@ AGENT=${HULL_AGENT:-$(dirname "$HULL")/hull-agent}
 command -v cc >/dev/null || skip_all "needs cc for the protocol driver"
 DRIVE=$TMP/bin/agent-drive
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$ROOT" -o "$DRIVE" "$ROOT/tests/lib/agent-drive.c" \
-    "$ROOT/vm-shim/agent_proto.c" "$ROOT/vm-shim/agent_proto_enc.c" "$ROOT/runtime/error.c" 2>"$TMP/drive.log" ||
+    "$ROOT/vm/proto/agent_proto.c" "$ROOT/vm/proto/agent_proto_enc.c" "$ROOT/base/error.c" 2>"$TMP/drive.log" ||
     bail_out "cannot build agent-drive: $(cat "$TMP/drive.log")"
 
 mkbundle vm

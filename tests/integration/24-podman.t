@@ -52,11 +52,11 @@ fi
 
 # --- hull alone: what every start costs ----------------------------------------------------------
 # containerd and podman start hull 4-5 times per container; the image libraries (libarchive
-# and its 14 dependencies, libcrypto) are loaded on first use only (runtime/lazy_libs.c).
+# and its 14 dependencies, libcrypto) are loaded on first use only (base/lazy_libs.c).
 if command -v readelf >/dev/null; then
     needed=$(readelf -d "$HULL" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
     unlike "$needed" 'libarchive|libcrypto' "hull does not load libarchive or libcrypto at start (NEEDED: $needed)" ||
-        diag "a libarchive/libcrypto function is called that runtime/lazy_libs.c does not forward: add it there"
+        diag "a libarchive/libcrypto function is called that base/lazy_libs.c does not forward: add it there"
 else
     skip "readelf (binutils) is not installed"
 fi

@@ -23,7 +23,7 @@ BZ=$(ls /boot/vmlinuz-* 2>/dev/null | sort -V | tail -1)
 
 # shellcheck disable=SC2046
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$ROOT" -o "$TMP/bin/agent-drive" "$ROOT/tests/lib/agent-drive.c" \
-    "$ROOT/vm-shim/agent_proto.c" "$ROOT/vm-shim/agent_proto_enc.c" "$ROOT/runtime/error.c" 2>"$TMP/cc.log" &&
+    "$ROOT/vm/proto/agent_proto.c" "$ROOT/vm/proto/agent_proto_enc.c" "$ROOT/base/error.c" 2>"$TMP/cc.log" &&
 cc -O2 -std=gnu17 -D_GNU_SOURCE -I"$ROOT" -o "$TMP/bin/vm-artifacts" "$ROOT/tests/lib/vm-artifacts.c" \
     "$BUILD/libhull.a" $(pkg-config --libs libarchive libcrypto yajl libcap libseccomp) 2>>"$TMP/cc.log" ||
     bail_out "cannot build the helpers: $(cat "$TMP/cc.log")"

@@ -39,7 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vm-shim/agent_proto.h"
+#include "vm/proto/agent_proto.h"
 
 static FILE *events;
 static struct hull_agent_buf q, port_in_q;

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vm-shim/initramfs.h"
-#include "vm-shim/rootfs_image.h"
+#include "vm/guest/initramfs.h"
+#include "vm/guest/rootfs_image.h"
 
 static int fail(const struct hull_err *err) {
     fprintf(stderr, "vm-artifacts: %s\n", err->msg);

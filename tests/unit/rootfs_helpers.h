@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "namespaces/rootfs.h"
+#include "linux/rootfs.h"
 #include "tap.h"
 
 #ifndef MQUEUE_MAGIC

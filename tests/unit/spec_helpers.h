@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/spec.h"
+#include "base/spec.h"
 #include "tap.h"
 
 #define DATA "tests/unit/data/spec"

@@ -1,6 +1,6 @@
-/* namespaces/console.c: pty pair, SCM_RIGHTS fd passing (socketpair and the
+/* base/console.c: pty pair, SCM_RIGHTS fd passing (socketpair and the
  * --console-socket path), and the slave as controlling terminal. */
-#include "namespaces/console.h"
+#include "base/console.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 #include "tap.h"
 
 struct buf { unsigned char *p; size_t n, cap; };

@@ -1,8 +1,8 @@
-/* runtime/image_spec.c + default_profile.c: config.json from an image config
+/* lifecycle/image_spec.c + default_profile.c: config.json from an image config
  * and `hull run` flags. Every generated document is re-parsed and validated
  * here too; the default seccomp profile is also loaded in a forked child and
  * probed with real syscalls. */
-#include "runtime/image_spec.h"
+#include "lifecycle/image_spec.h"
 
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "namespaces/process.h"
-#include "runtime/default_profile.h"
-#include "runtime/fsutil.h"
-#include "runtime/spec.h"
+#include "linux/process.h"
+#include "lifecycle/default_profile.h"
+#include "base/fsutil.h"
+#include "base/spec.h"
 #include "tap.h"
 
 static char tmp[] = "/tmp/hull-imgspec-XXXXXX";

@@ -1,4 +1,4 @@
-/* runtime/lazy_libs.c: libarchive and libcrypto are not loaded at start, only
+/* base/lazy_libs.c: libarchive and libcrypto are not loaded at start, only
  * at the first call into them, and the calls then reach the real libraries. */
 #include <archive.h>
 #include <archive_entry.h>

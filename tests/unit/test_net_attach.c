@@ -21,7 +21,7 @@
 #include "net/internal.h"
 #include "net/net.h"
 #include "net/nft.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 #include "tap.h"
 
 static char root[256];

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "net/network.h"
-#include "runtime/fsutil.h"
+#include "base/fsutil.h"
 #include "tap.h"
 
 static char root[256];

@@ -1,7 +1,8 @@
-/* namespaces/process.h: rlimits, umask, oom_score_adj, identity and
+/* linux/process.h: rlimits, umask, oom_score_adj, identity and
  * capabilities, no_new_privs, chdir, exec and fd closing, each checked by what
  * the kernel shows (/proc/self/status, getrlimit, /proc/self/fd) in a child. */
-#include "namespaces/process.h"
+#include "linux/process.h"
+#include "base/fds.h"
 
 #include <dirent.h>
 #include <errno.h>

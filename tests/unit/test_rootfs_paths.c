@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "namespaces/rootfs_internal.h"
+#include "linux/rootfs_internal.h"
 #include "tap.h"
 
 static char root[256], host[256];

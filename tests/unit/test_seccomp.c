@@ -1,6 +1,6 @@
-/* namespaces/seccomp.c + seccomp_notify.c: filters loaded in forked children,
+/* linux/seccomp.c + seccomp_notify.c: filters loaded in forked children,
  * checked by what the syscalls then return (or the signal that kills). */
-#include "namespaces/process.h"
+#include "linux/process.h"
 
 #include <errno.h>
 #include <seccomp.h>

@@ -1,8 +1,8 @@
-/* namespaces/seccomp_cache.c: a filter compiled before the fork is what the
+/* linux/seccomp_cache.c: a filter compiled before the fork is what the
  * child loads (checked by its effect), the compiled program is stored in and
  * reused from the cache directory, and a cache entry whose key differs, or
  * that is malformed, is never loaded but replaced. Each load runs in a child. */
-#include "namespaces/process.h"
+#include "linux/process.h"
 
 #include <dirent.h>
 #include <errno.h>

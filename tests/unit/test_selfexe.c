@@ -1,7 +1,7 @@
-/* runtime/selfexe.c: a child runs hull_selfexe_ensure_sealed() on this very
+/* base/selfexe.c: a child runs hull_selfexe_ensure_sealed() on this very
  * test binary; the re-executed copy (marked by an env var) reports back over a
  * pipe what its /proc/self/exe is, its seals, and whether writing to it fails. */
-#include "runtime/selfexe.h"
+#include "base/selfexe.h"
 
 #include <dirent.h>
 #include <errno.h>

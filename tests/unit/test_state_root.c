@@ -1,8 +1,8 @@
-/* runtime/state.h: the default state root. Root of the host keeps /run/hull;
+/* base/state.h: the default state root. Root of the host keeps /run/hull;
  * a rootless caller (non-zero euid, or uid 0 of a user namespace such as
  * rootless podman's) gets $XDG_RUNTIME_DIR/hull, as with runc and crun.
  * Each case runs in a forked child that changes its uid or user namespace. */
-#include "runtime/state.h"
+#include "base/state.h"
 
 #include <errno.h>
 #include <sched.h>

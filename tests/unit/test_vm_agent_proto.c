@@ -1,7 +1,7 @@
 /* The host <-> agent frame codec: round trips of every message, streams fed
  * byte by byte, and every malformed shape the decoder must refuse. */
 #include "tap.h"
-#include "vm-shim/agent_proto.h"
+#include "vm/proto/agent_proto.h"
 
 #include <stdint.h>
 #include <stdlib.h>

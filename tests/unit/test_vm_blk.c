@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/virtio_blk.h"
-#include "vm-shim/virtq_sim.h"
+#include "vm/devices/virtio/blk.h"
+#include "tests/lib/virtq_sim.h"
 
 #define RAM  0x100000ull
 #define RING 0x1000ull

@@ -15,7 +15,7 @@
 #include "boot_fixtures.h"
 #include "tap.h"
 #include "vm_test_util.h"
-#include "vm-shim/boot.h"
+#include "vm/boot/boot.h"
 
 static char tmp[] = "/tmp/hull-vmboot1-XXXXXX";
 

@@ -1,4 +1,4 @@
-/* Tier 2 of the x86 boot: tiny freestanding guests (vm-shim/guests/pvh32.S,
+/* Tier 2 of the x86 boot: tiny freestanding guests (tests/guests/pvh32.S,
  * bz64.S) loaded by hull's own loader (boot_load) and started by
  * boot_setup_bsp on the real /dev/kvm. Each guest checks its hand-off
  * (start_info or zero page, memory map, initrd, cmdline, CPU mode) and
@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/boot.h"
-#include "vm-shim/i8042.h"
-#include "vm-shim/kvm.h"
-#include "vm-shim/uart8250.h"
-#include "vm-shim/vm_pm.h"
+#include "vm/boot/boot.h"
+#include "vm/devices/legacy/i8042.h"
+#include "vm/core/kvm.h"
+#include "vm/devices/legacy/uart8250.h"
+#include "vm/devices/legacy/pm.h"
 
 static char tmp[] = "/tmp/hull-vmboot2-XXXXXX";
 
@@ -194,12 +194,12 @@ int main(void) {
     }
     const char *src = getenv("HULL_SRC") ? getenv("HULL_SRC") : ".";
     char cmd[1024], pvh[512], bz[512], rd[512];
-    snprintf(cmd, sizeof(cmd), "sh %s/vm-shim/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
+    snprintf(cmd, sizeof(cmd), "sh %s/tests/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
     snprintf(pvh, sizeof(pvh), "%s/guests/pvh32.elf", tmp);
     snprintf(bz, sizeof(bz), "%s/guests/bz64.bin", tmp);
     snprintf(rd, sizeof(rd), "%s/initrd", tmp);
     if (system(cmd) != 0 || access(pvh, R_OK) || access(bz, R_OK)) {
-        skip("tier 2: cannot build vm-shim/guests (binutils missing? run from the source tree or set HULL_SRC)");
+        skip("tier 2: cannot build tests/guests (binutils missing? run from the source tree or set HULL_SRC)");
         goto done;
     }
     uint8_t page[4096] = "INRD";

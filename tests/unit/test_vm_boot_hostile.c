@@ -14,7 +14,7 @@
 
 #include "boot_fixtures.h"
 #include "tap.h"
-#include "vm-shim/boot.h"
+#include "vm/boot/boot.h"
 
 #define RAM (4u << 20)
 #define GUARD 4096

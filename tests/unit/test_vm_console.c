@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/virtio_console.h"
-#include "vm-shim/virtq_sim.h"
+#include "vm/devices/virtio/console.h"
+#include "tests/lib/virtq_sim.h"
 
 #define RAM 0x200000ull
 #define QS  8

@@ -11,9 +11,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "runtime/spec.h"
-#include "vm-shim/vm_config.h"
-#include "vm-shim/vm_ctl.h"
+#include "base/spec.h"
+#include "vm/executor/config.h"
+#include "vm/executor/ctl.h"
 
 #define MIB (1ull << 20)
 static struct hull_err err;

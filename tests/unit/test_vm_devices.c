@@ -6,10 +6,10 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/bus.h"
-#include "vm-shim/i8042.h"
-#include "vm-shim/uart8250.h"
-#include "vm-shim/vm_pm.h"
+#include "vm/core/bus.h"
+#include "vm/devices/legacy/i8042.h"
+#include "vm/devices/legacy/uart8250.h"
+#include "vm/devices/legacy/pm.h"
 
 static int level = -1, fate;
 static void on_irq(void *o, unsigned gsi, int l) { level = l; }

@@ -3,10 +3,10 @@
  * guest kernel's real files), the cpio writer read back with Debian's cpio,
  * compressed modules, and the cache (hit, miss on a new agent, stale removal). */
 #include "tap.h"
-#include "vm-shim/agent_proto.h"
-#include "vm-shim/initramfs.h"
-#include "vm-shim/vm_container.h"
-#include "vm-shim/modules_dep.h"
+#include "vm/proto/agent_proto.h"
+#include "vm/guest/initramfs.h"
+#include "vm/executor/container.h"
+#include "vm/guest/modules_dep.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -14,7 +14,7 @@
 #include "boot_fixtures.h"
 #include "tap.h"
 #include "vm_test_util.h"
-#include "vm-shim/boot.h"
+#include "vm/boot/boot.h"
 
 /* Only read and run from where it lives, never copied into the project. */
 #define REFERENCE_SCRIPT "/work/shared/reference/nested-vm/extract-vmlinux.sh"

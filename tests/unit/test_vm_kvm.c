@@ -1,5 +1,5 @@
 /* KVM plumbing: the honest refusal (with fixtures and on this host), then
- * tier 2: a freestanding real-mode guest (vm-shim/guests/hello16.S) on the
+ * tier 2: a freestanding real-mode guest (tests/guests/hello16.S) on the
  * real /dev/kvm, printing on COM1 and ending the VM four different ways. */
 #include <fcntl.h>
 #include <stdint.h>
@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/i8042.h"
-#include "vm-shim/kvm.h"
-#include "vm-shim/uart8250.h"
-#include "vm-shim/vm_pm.h"
+#include "vm/devices/legacy/i8042.h"
+#include "vm/core/kvm.h"
+#include "vm/devices/legacy/uart8250.h"
+#include "vm/devices/legacy/pm.h"
 
 static char tmp[] = "/tmp/hull-vmkvm-XXXXXX";
 
@@ -113,12 +113,12 @@ static void test_guest(void) {
     }
     const char *src = getenv("HULL_SRC") ? getenv("HULL_SRC") : ".";
     char cmd[1024], bin[512];
-    snprintf(cmd, sizeof(cmd), "sh %s/vm-shim/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
+    snprintf(cmd, sizeof(cmd), "sh %s/tests/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
     snprintf(bin, sizeof(bin), "%s/guests/hello16.bin", tmp);
     uint8_t code[4096];
     FILE *f = system(cmd) == 0 ? fopen(bin, "rb") : NULL;
     if (!f) {
-        skip("tier 2: cannot build vm-shim/guests (binutils missing? run from the source tree or set HULL_SRC)");
+        skip("tier 2: cannot build tests/guests (binutils missing? run from the source tree or set HULL_SRC)");
         return;
     }
     size_t len = fread(code, 1, sizeof(code), f);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "vm-shim/vm_mem.h"
+#include "vm/core/mem.h"
 
 int main(void) {
     struct vm_mem m;

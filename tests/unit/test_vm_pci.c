@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "tap.h"
-#include "vm-shim/bus.h"
-#include "vm-shim/virtio_pci.h"
-#include "vm-shim/virtio_rng.h"
-#include "vm-shim/virtq_sim.h"
+#include "vm/core/bus.h"
+#include "vm/devices/virtio/pci.h"
+#include "vm/devices/virtio/rng.h"
+#include "tests/lib/virtq_sim.h"
 
 #define RAM 0x100000ull
 #define WIN 0xe0000000ull

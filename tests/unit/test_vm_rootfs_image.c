@@ -2,7 +2,7 @@
  * extracting it back with fsck.erofs) and to ext4 (checked with debugfs and
  * e2fsck), ownership/modes/symlinks kept, the cache, the writable upper image. */
 #include "tap.h"
-#include "vm-shim/rootfs_image.h"
+#include "vm/guest/rootfs_image.h"
 
 #include <stdarg.h>
 #include <stdio.h>

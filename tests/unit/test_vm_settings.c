@@ -1,4 +1,4 @@
-/* vm-shim/vm_settings.c: microVM settings from the environment, else from the
+/* vm/executor/settings.c: microVM settings from the environment, else from the
  * settings file (HULL_VM_CONFIG, default /etc/hull/vm.conf) — what podman and
  * containerd, which do not pass their caller's environment down, rely on —
  * and vm_opts_load over both; a malformed file is an error naming its line. */
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vm-shim/vm_container.h"
+#include "vm/executor/container.h"
 
 /* a settings file as an administrator would write it: a comment, a blank line, spaces, a CR */
 #define GOOD                                    \

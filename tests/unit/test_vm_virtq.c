@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "vm-shim/virtio_dev.h"
-#include "vm-shim/virtq_sim.h"
+#include "vm/devices/virtio/dev.h"
+#include "tests/lib/virtq_sim.h"
 
 #define RAM   0x100000ull
 #define RING  0x1000ull

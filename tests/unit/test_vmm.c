@@ -1,6 +1,6 @@
 /* The VMM as a whole (vmm_run): configuration errors, the honest refusal,
  * and — on this machine's real /dev/kvm, with the override — whole runs of
- * tiny PVH guests (vm-shim/guests): the guest's own fate, the deadline, a
+ * tiny PVH guests (tests/guests): the guest's own fate, the deadline, a
  * stop request, several vCPUs, and no fd or thread left behind after many
  * runs in one process. */
 #include <dirent.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "vm-shim/vmm.h"
+#include "vm/vmm/vmm.h"
 
 static char tmp[] = "/tmp/hull-vmm-XXXXXX";
 static char pvh[600], spin[600];
@@ -173,7 +173,7 @@ int main(void) {
         plan_skip_all("mkdtemp");
     const char *src = getenv("HULL_SRC") ? getenv("HULL_SRC") : ".";
     char cmd[1400];
-    snprintf(cmd, sizeof(cmd), "sh %s/vm-shim/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
+    snprintf(cmd, sizeof(cmd), "sh %s/tests/guests/build.sh %s/guests >/dev/null 2>&1", src, tmp);
     snprintf(pvh, sizeof(pvh), "%s/guests/pvh32.elf", tmp);
     snprintf(spin, sizeof(spin), "%s/guests/spin32.elf", tmp);
     bool guests = system(cmd) == 0 && access(spin, R_OK) == 0;
@@ -182,7 +182,7 @@ int main(void) {
         test_build_errors();
         test_runs();
     } else {
-        skip("tier 2: cannot build vm-shim/guests (binutils missing? run from the source tree or set HULL_SRC)");
+        skip("tier 2: cannot build tests/guests (binutils missing? run from the source tree or set HULL_SRC)");
     }
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
     if (system(cmd) != 0)

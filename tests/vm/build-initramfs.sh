@@ -60,7 +60,7 @@ add_libs() {
 }
 cp "$BUILD/hull" "$R/hull/bin/hull"
 add_libs "$R/hull/bin/hull"
-# the libraries hull loads on first use (runtime/lazy_libs.c: images, digests), with theirs
+# the libraries hull loads on first use (base/lazy_libs.c: images, digests), with theirs
 for so in libarchive.so.13 libcrypto.so.3; do
     lib=$(ldconfig -p 2>/dev/null | awk -v s="$so" '$1 == s && /x86-64/ { print $NF; exit }')
     [ -n "$lib" ] || die "$so not found (ldconfig -p)"

@@ -13,7 +13,7 @@
 # Each part ends with a check that nothing was left behind. Prints TAP. busybox sh.
 . /hull/nest-lib.sh
 export PATH=/hull/bin:$PATH
-# What hull needs to boot its guests here, in its settings file (vm-shim/vm_settings.c): podman
+# What hull needs to boot its guests here, in its settings file (vm/executor/settings.c): podman
 # starts conmon, and conmon hull, with an environment of their own, so HULL_VM_* variables set
 # here would not reach it. The data root is hull's default, /var/lib/hull.
 unset HULL_VM_KERNEL HULL_VM_INITRD HULL_VM_BOOT_TIMEOUT HULL_VM_UPPER_SIZE HULL_ROOT

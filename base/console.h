@@ -1,0 +1,22 @@
+/* process.terminal: a pty pair made inside the container (so the slave belongs
+ * to the container's devpts) and the master handed to whoever listens on
+ * --console-socket, with SCM_RIGHTS, the way runc/crun/containerd expect. */
+#ifndef HULL_NAMESPACES_CONSOLE_H
+#define HULL_NAMESPACES_CONSOLE_H
+
+#include <stddef.h>
+#include "base/error.h"
+
+/* Opens /dev/ptmx (of the current mount namespace), unlocks it, sets the window
+ * size if rows/cols > 0, returns the master fd and writes the slave path. */
+int hull_console_open(unsigned rows, unsigned cols, int *master, char *slave_path, size_t len,
+                      struct hull_err *err);
+/* Makes the slave the controlling terminal and stdin/stdout/stderr (setsid first). */
+int hull_console_setup_slave(const char *slave_path, struct hull_err *err);
+/* Connects to the AF_UNIX socket at path and sends fd with SCM_RIGHTS. */
+int hull_console_send(const char *socket_path, int fd, struct hull_err *err);
+/* Generic helpers: send/receive one fd over a connected unix socket. */
+int hull_send_fd(int sock, int fd, const char *tag, struct hull_err *err);
+int hull_recv_fd(int sock, int *fd, struct hull_err *err);
+
+#endif

@@ -1,8 +1,0 @@
-/* hull-vmm: the VMM process. A separate, small binary so a running microVM
- * costs little memory beyond its guest RAM (see cli/verb_vmm.c); built from
- * cli/vmm_cmd.c and vm-shim/ only. Not part of build/hull. */
-#include "cli/vmm_cmd.h"
-
-int main(int argc, char **argv) {
-    return vmm_cmd(argc, argv);
-}
