@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "cgroups/cgroup.h"
-#include "linux/process.h"
 #include "base/fds.h"
 #include "base/executor.h"
 #include "base/fsutil.h"

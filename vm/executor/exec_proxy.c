@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #include "base/console.h"
-#include "linux/process.h"
 #include "base/fds.h"
 #include "base/fsutil.h"
 #include "vm/proto/agent_proto.h"
