@@ -95,7 +95,7 @@ unit: $(UNIT_BIN)
 
 # The README's test command. Unit tests first (fast), then integration tests against build/hull.
 check: $(BUILD)/hull $(BUILD)/hull-agent $(UNIT_BIN)
-	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) $(UNIT_BIN) tests/integration/*.t
+	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) tests/lint/*.t $(UNIT_BIN) tests/integration/*.t
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \

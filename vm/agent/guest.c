@@ -1,7 +1,7 @@
 /* What only the real guest init does: the early mounts, loading the kernel
  * modules the initramfs carries, finding the named console ports, mounting the
  * container rootfs from the block device, and powering off. Messages go to
- * /dev/kmsg (the kernel console, visible with hull's --vm-console). */
+ * /dev/kmsg (the kernel console: <state>/vm.log when HULL_VM_CONSOLE=1). */
 #include "vm/agent/agent.h"
 
 #include <dirent.h>

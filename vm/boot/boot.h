@@ -40,7 +40,7 @@
 
 /* Low memory the loader uses. [0, 0x9fc00) is RAM in e820 (Linux reserves its
  * first MiB anyway); [0x9fc00, 1 MiB) is reserved and holds the MP table. */
-#define BOOT_GDT_ADDR        0x1000ull       /* 6 descriptors, see boot_cpu.c */
+#define BOOT_GDT_ADDR        0x1000ull       /* 6 descriptors, see cpu.c */
 #define BOOT_INFO_ADDR       0x7000ull       /* zero page, or hvm_start_info + modlist + memmap */
 #define BOOT_STACK_TOP       0x8ff0ull       /* a harmless RSP; neither entry needs a stack */
 #define BOOT_PML4_ADDR       0x9000ull

@@ -1,4 +1,4 @@
-/* Guest RAM regions and the checked accessor family (see vm_mem.h). */
+/* Guest RAM regions and the checked accessor family (see mem.h). */
 #include "vm/core/mem.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* A microVM container's view of its OCI config (see vm_config.h). */
+/* A microVM container's view of its OCI config (see config.h). */
 #include "vm/executor/config.h"
 
 #include <stdio.h>

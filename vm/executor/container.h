@@ -1,7 +1,7 @@
-/* Internal to the microVM executor: vm_executor.c (hull's side: create,
- * start, kill, exec, ps, delete), vm_assets.c (the host check, kernel,
- * initramfs, helper binaries), vm_monitor*.c (the long-lived monitor process
- * per container) and vm_exec_proxy.c (the host-side stand-in of an exec'd
+/* Internal to the microVM executor: executor.c and create.c (hull's side:
+ * create, start, kill, exec, ps, delete), assets.c (the host check, kernel,
+ * initramfs, helper binaries), monitor*.c (the long-lived monitor process
+ * per container) and exec_proxy.c (the host-side stand-in of an exec'd
  * process).
  *
  * Processes of one container:
@@ -36,7 +36,8 @@
                    "i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd audit=0 init_on_alloc=0 "       \
                    "hull.poweroff=reboot"
 
-/* Settings, all from the environment (documented in vm-shim/README.md):
+/* Settings, each from the environment, else from /etc/hull/vm.conf or the
+ * file HULL_VM_CONFIG names (settings.c; documented in vm/README.md):
  * HULL_VM_KERNEL, HULL_VM_INITRD, HULL_VM_BOOT_TIMEOUT (seconds),
  * HULL_VM_ALLOW_SLOW_KVM=1, HULL_VM_CONSOLE=1, HULL_VM_UPPER_SIZE (bytes,
  * k/m/g), HULL_VM_CMDLINE (extra words), HULL_VMM / HULL_AGENT (helper
@@ -54,14 +55,14 @@ struct vm_opts {
     bool allow_slow, console, test_agent;
 };
 
-/* vm_settings.c: a setting from the environment, else from /etc/hull/vm.conf
+/* settings.c: a setting from the environment, else from /etc/hull/vm.conf
  * (HULL_VM_CONFIG names another file); NULL when neither sets it. load reads
  * the file once and reports a malformed one; reset forgets it (tests). */
 int vm_settings_load(struct hull_err *err);
 const char *vm_setting(const char *name);
 void vm_settings_reset(void);
 
-/* vm_assets.c: the settings (vm_setting) and their defaults. */
+/* assets.c: the settings (vm_setting) and their defaults. */
 int vm_opts_load(struct vm_opts *o, struct hull_err *err);
 /* A helper binary: $env if set, else next to hull (HULL_SELF_DIR, which
  * cli/main.c records before re-executing from a sealed copy), else in
@@ -74,7 +75,7 @@ int vm_check_kvm(bool allow_slow, struct hull_err *err);
  * initramfs hull builds from it and its modules (cached). */
 int vm_boot_assets(struct vm_opts *o, struct hull_err *err);
 
-/* vm_create.c */
+/* create.c */
 struct hull_create_req;
 int vm_create(struct hull_create_req *req, struct hull_err *err);
 /* Removes the container's image directory (only one hull made) and its record. */
@@ -83,7 +84,7 @@ void vm_remove_images(int state_dir_fd);
 void vm_caller_size(bool want_master, unsigned *rows, unsigned *cols);
 unsigned vm_host_cpus(void);
 
-/* vm_monitor.c: the monitor process. Everything it needs was set up by
+/* monitor.c: the monitor process. Everything it needs was set up by
  * create (it is a fork of it); it never returns. */
 struct vm_monitor_cfg {
     int ctl_fd;                  /* the agent's control port (a socket to the VMM) */
@@ -104,7 +105,7 @@ struct vm_monitor_cfg {
 };
 void vm_monitor_main(const struct vm_monitor_cfg *cfg) __attribute__((noreturn));
 
-/* vm_exec_proxy.c: forks the proxy for an EXEC that the monitor accepted on
+/* exec_proxy.c: forks the proxy for an EXEC that the monitor accepted on
  * conn (which the proxy takes over). term_fd >= 0: the host pty's slave the
  * proxy makes its terminal (stdio, SIGWINCH -> RESIZE). *pid: the proxy, the
  * exec'd process's stand-in on the host. */

@@ -1,4 +1,4 @@
-/* The microVM executor's create (see vm_container.h for the processes): it
+/* The microVM executor's create (see container.h for the processes): it
  * checks the host, builds the disk images, starts the VMM (the container's
  * pid) in the container's cgroup and the monitor, and returns once the guest
  * agent said HELLO — the VM then waits for `start` like a runc init waits on

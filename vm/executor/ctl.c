@@ -1,4 +1,4 @@
-/* The monitor's control socket: packet codec and the client side (see vm_ctl.h). */
+/* The monitor's control socket: packet codec and the client side (see ctl.h). */
 #include "vm/executor/ctl.h"
 
 #include <poll.h>

@@ -1,6 +1,6 @@
 /* The control socket of a microVM container's monitor (<state dir>/vm.sock):
  * how hull's verbs (start, kill, exec, ps, delete) reach the long-lived
- * monitor process that owns the guest agent's control port (vm_monitor.c).
+ * monitor process that owns the guest agent's control port (monitor.c).
  *
  * SOCK_SEQPACKET, one message per packet, so there is no framing to get
  * wrong: a 16-byte header (host byte order: both ends are the same hull on

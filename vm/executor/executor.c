@@ -1,6 +1,6 @@
 /* The microVM executor (base/executor.h), its verbs: create is in
- * vm_create.c; start, kill, ps, exec and delete talk to the container's
- * monitor over <state>/vm.sock (vm_ctl.h). */
+ * create.c; start, kill, ps, exec and delete talk to the container's
+ * monitor over <state>/vm.sock (ctl.h). */
 #include "vm/executor/container.h"
 
 #include <stdio.h>

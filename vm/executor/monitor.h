@@ -1,5 +1,5 @@
-/* Internal to the monitor process (vm_monitor.c: the loop, the guest's frames,
- * the container's life; vm_monitor_clients.c: the vm.sock clients). */
+/* Internal to the monitor process (monitor.c: the loop, the guest's frames,
+ * the container's life; monitor_clients.c: the vm.sock clients). */
 #ifndef HULL_VM_SHIM_VM_MONITOR_H
 #define HULL_VM_SHIM_VM_MONITOR_H
 
@@ -81,7 +81,7 @@ void mon_kill_vmm(struct mon *m);
 /* Something is broken beyond repair: tell create / the clients, kill the VMM, exit. */
 void mon_fail(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
-/* vm_monitor_clients.c */
+/* monitor_clients.c */
 void mon_accept(struct mon *m);
 void mon_client_read(struct mon *m, struct mon_client *c);
 void mon_client_flush(struct mon *m, struct mon_client *c);

@@ -1,5 +1,5 @@
 /* The VMM's private state, shared by vmm.c (building and tearing down the
- * machine) and vmm_loop.c (vCPU threads, the I/O thread, ioeventfds). */
+ * machine) and loop.c (vCPU threads, the I/O thread, ioeventfds). */
 #ifndef HULL_VM_SHIM_VMM_INTERNAL_H
 #define HULL_VM_SHIM_VMM_INTERNAL_H
 
@@ -67,7 +67,7 @@ struct vmm {
     bool ioeventfd;                        /* KVM_CAP_IOEVENTFD */
 };
 
-/* vmm_loop.c */
+/* loop.c */
 int vmm_dev_ioev_init(struct vmm_dev *d, struct hull_err *err);
 void vmm_dev_ioev_fini(struct vmm_dev *d);
 void vmm_layout_changed(void *opaque);   /* virtio_pci hook: rebind ioeventfds */

@@ -1,5 +1,5 @@
 /* hull-vmm as a container's process: signal forwarding, the container's exit
- * status, and the test mode (see vmm_link.h). Part of the lean hull-vmm
+ * status, and the test mode (see link.h). Part of the lean hull-vmm
  * binary: libc, pthreads and vm-shim/ only. */
 #include "vm/vmm/link.h"
 

@@ -1,6 +1,6 @@
 /* Building and tearing down a microVM: RAM, the KVM VM, legacy devices,
  * virtio devices on PCI, the kernel hand-off and the vCPUs. The run itself
- * is vmm_loop.c. */
+ * is loop.c. */
 #include "vm/vmm/vmm.h"
 
 #include <fcntl.h>

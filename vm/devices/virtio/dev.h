@@ -1,6 +1,6 @@
 /* The transport-independent half of a virtio device (virtio 1.x, 2.1-3.1):
  * status, feature negotiation, queues, the "broken" state. A device model
- * (console, blk, rng) is a struct virtio_dev_ops; a transport (virtio_pci.c)
+ * (console, blk, rng) is a struct virtio_dev_ops; a transport (pci.c)
  * maps guest register accesses onto the functions below and delivers the
  * interrupts the core asks for through the irq callbacks.
  *

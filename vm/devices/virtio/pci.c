@@ -1,4 +1,4 @@
-/* virtio-pci modern transport (see virtio_pci.h). Lock order: reg_lock →
+/* virtio-pci modern transport (see pci.h). Lock order: reg_lock →
  * dev->lock → irq_lock; the device core raises interrupts with its lock
  * held, so the interrupt path takes only irq_lock. */
 #include "vm/devices/virtio/pci.h"
