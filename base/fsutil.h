@@ -1,4 +1,4 @@
-/* Small file helpers shared by every folder (they may include runtime/ headers). */
+/* Small file helpers shared by every folder (base/ includes nothing else of the project). */
 #ifndef HULL_RUNTIME_FSUTIL_H
 #define HULL_RUNTIME_FSUTIL_H
 

@@ -1,7 +1,7 @@
 /* OCI hooks: each hook is executed with the container state JSON on stdin, its
- * own args and env, and killed when its timeout passes. Used by runtime/ for
+ * own args and env, and killed when its timeout passes. Used by lifecycle/ for
  * the runtime-namespace hooks and by the init child for createContainer and
- * startContainer, so it must not depend on anything above runtime/. */
+ * startContainer, so it must not depend on anything above base/. */
 #ifndef HULL_RUNTIME_HOOKS_H
 #define HULL_RUNTIME_HOOKS_H
 

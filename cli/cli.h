@@ -1,5 +1,5 @@
 /* The command line: runc-compatible OCI verbs plus hull's own. Verbs parse
- * their flags, call runtime/, and print; they never do the work themselves. */
+ * their flags, call lifecycle/, and print; they never do the work themselves. */
 #ifndef HULL_CLI_CLI_H
 #define HULL_CLI_CLI_H
 

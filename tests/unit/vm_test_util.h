@@ -1,4 +1,4 @@
-/* Small helpers the vm-shim boot tests share: whole-file reads and timing. */
+/* Small helpers the vm/ boot tests share: whole-file reads and timing. */
 #ifndef HULL_TESTS_VM_TEST_UTIL_H
 #define HULL_TESTS_VM_TEST_UTIL_H
 

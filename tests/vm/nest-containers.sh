@@ -173,7 +173,7 @@ ok $? "kill TERM"
 for _ in $(seq 100); do [ "$(hull state c4 | jq -r .status)" = stopped ] && break; sleep 0.2; done
 is "$(hull state c4 | jq -r .status)" stopped "state: stopped"
 is "$(cat $W/life.out)" "got TERM" "the signal reached the process in the guest"
-# Where the container's writes are (vm-shim/README.md): the overlay's upper/ inside upper.ext4 in the
+# Where the container's writes are (vm/README.md): the overlay's upper/ inside upper.ext4 in the
 # container's image directory, until delete; the bundle's rootfs is untouched. Read with debugfs
 # (e2fsprogs, user space): a host never mounts an image a guest wrote.
 img=$(cat $ROOT/c4/vm.images 2>/dev/null)/upper.ext4

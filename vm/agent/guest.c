@@ -56,7 +56,7 @@ int guest_early_init(struct hull_err *err) {
     if ((rc = mount_at("devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755", err)) < 0) return rc;
     if ((rc = mount_at("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", err)) < 0) return rc;
     if ((rc = mount_at("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", err)) < 0) return rc;
-    /* For the container's own devpts/cgroup mounts, namespaces/ looks at the
+    /* For the container's own devpts/cgroup mounts, linux/ looks at the
      * "host" (here: the guest) view; a failure is not fatal for a guest without them. */
     struct hull_err ignore;
     mount_at("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "ptmxmode=0666,mode=0620", &ignore);

@@ -1,6 +1,6 @@
 /* Starting a container process inside the guest, with hull's own shared-kernel
  * code for everything between fork and exec (linux/rootfs.c for the
- * mounts, /dev and pivot; namespaces/process_*.c for rlimits, identity,
+ * mounts, /dev and pivot; linux/process_*.c for rlimits, identity,
  * capabilities, seccomp, no_new_privs; console.c for the pty): the guest applies
  * config.json exactly as `hull run` would on a host, as defence in depth.
  *

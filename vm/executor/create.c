@@ -3,7 +3,7 @@
  * pid) in the container's cgroup and the monitor, and returns once the guest
  * agent said HELLO — the VM then waits for `start` like a runc init waits on
  * its exec fifo. Anything that fails on the way is undone: no process, image,
- * socket or marker is left (the state dir and cgroup are runtime/'s). */
+ * socket or marker is left (the state dir and cgroup are lifecycle/'s). */
 #include "vm/executor/container.h"
 
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* hull-vmm as a container's process: signal forwarding, the container's exit
  * status, and the test mode (see link.h). Part of the lean hull-vmm
- * binary: libc, pthreads and vm-shim/ only. */
+ * binary: libc, pthreads and the vm/ folders below vm/vmm/ only. */
 #include "vm/vmm/link.h"
 
 #include <fcntl.h>
