@@ -11,53 +11,26 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use File::Find;
 use Cwd qw(abs_path);
 
 my $root = abs_path(dirname(__FILE__) . '/../..');
 chdir $root or die "chdir $root: $!";
 
-# Folders with C sources, outside tests/ and build output.
-my %dirs;
-find({ no_chdir => 1, wanted => sub {
-    if (-d $_ && m{^\./(?:\.git|tests|build[^/]*)$}) { $File::Find::prune = 1; return; }
-    $dirs{ substr(dirname($_), 2) } = 1 if -f $_ && /\.[ch]$/;
-} }, '.');
-my @dirs = sort keys %dirs;
+use lib dirname(__FILE__);
+use TreeRules qw(source_dirs read_readme);
+my @dirs = source_dirs();
 
 my $n = 0;
 my $fails = 0;
 sub check { my ($ok, $name, @diag) = @_; $n++; print(($ok ? "ok" : "not ok") . " $n - $name\n"); 
             print "# $_\n" for @diag; $fails++ unless $ok; }
 
-# `a.{h,c}` and `a.[ch]` -> a.h a.c
-sub expand {
-    my $t = shift;
-    return map { "$1$_$3" } split /,/, $2 if $t =~ /^(.*)\{([^}]*)\}(.*)$/;
-    return map { "$1$_$3" } split //, $2 if $t =~ /^(.*)\[([^\]]*)\](.*)$/;
-    return ($t);
-}
-
 my %allow;   # dir -> { dir => 1 }
 for my $d (@dirs) {
     my $readme = "$d/README.md";
     unless (-f $readme) { check(0, "$d/ has a README.md"); check(0, "$d/ includes only what its README allows"); next; }
-    open my $fh, '<', $readme or die "$readme: $!";
-    my (%listed, $may);
-    while (my $line = <$fh>) {
-        # A table row's first cell, or a list item's words before its first ": ".
-        my $cell;
-        if ($line =~ /^\|/) { $cell = (split /\|/, $line)[1] // ''; }
-        elsif ($line =~ /^[-*] (.*?)(?::\s|$)/) { $cell = $1; }
-        if (defined $cell) {
-            for my $tok ($cell =~ /`([^`]+)`/g) {
-                $listed{$_} = 1 for grep { !m{/} && /\.\w+$/ } expand($tok);
-            }
-        } elsif ($line =~ /^May include:\s*(.*)$/) {
-            $may = $1;
-        }
-    }
-    close $fh;
+    my ($listedref, $may) = read_readme($d);
+    my %listed = %$listedref;
     opendir my $dh, $d or die "$d: $!";
     my %present = map { $_ => 1 } grep { -f "$d/$_" && $_ ne 'README.md' } readdir $dh;
     closedir $dh;
@@ -66,8 +39,7 @@ for my $d (@dirs) {
     check(!@unlisted && !@gone, "$d/README.md file table matches the folder",
           (map { "not in the table: $_" } @unlisted), (map { "in the table but absent: $_" } @gone));
 
-    my %ok;
-    if (defined $may) { $ok{$_} = 1 for map { s{/$}{}r } ($may =~ /`([^`]+)`/g); }
+    my %ok = $may ? %$may : ();
     $allow{$d} = \%ok;
     my @bad;
     for my $f (sort grep { /\.[ch]$/ } keys %present) {
