@@ -187,7 +187,7 @@ static void cpu_state(const char *kernel, bool lm) {
 
 int main(void) {
     if (!mkdtemp(tmp))
-        plan_skip_all("mkdtemp");
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     if (access("/dev/kvm", R_OK | W_OK) != 0) {
         skip("tier 2: /dev/kvm not accessible");
         goto done;

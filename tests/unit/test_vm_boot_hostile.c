@@ -164,7 +164,7 @@ static int open_fds(void) {
 
 int main(void) {
     if (!mkdtemp(tmp))
-        plan_skip_all("mkdtemp");
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     snprintf(kpath, sizeof(kpath), "%s/kernel", tmp);
     snprintf(rdpath, sizeof(rdpath), "%s/initrd", tmp);
     snprintf(bigrd, sizeof(bigrd), "%s/big-initrd", tmp);
