@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~2 s
 # 06-seccomp: linux.seccomp filters as the container sees them.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~5 s
 # 07-hooks: the six hook kinds, in order, with the state on stdin; failing and slow hooks.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"

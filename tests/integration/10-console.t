@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 10-console: process.terminal with --console-socket (pty master sent with SCM_RIGHTS).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 12-crash: the runtime killed with SIGKILL in the middle of `create` (while a slow createRuntime
 # hook runs), then `delete --force` of that id: no state dir, process, cgroup dir or mount left.
 . "$(dirname "$0")/../lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~4 s
 # 13-badconfig: invalid config.json files fail create/run with a message and leave nothing.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: clients (starts containerd), ~10 s
 # 21-containerd: containerd 1.6 (Debian's) drives hull as its runc binary,
 # through ctr: the runc shim calls hull's create/start/state/kill/delete/exec/
 # pause/resume/events exactly as it calls runc. containerd runs from a temp

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons; hull-vmm boots Debian's kernel on /dev/kvm), ~31 s
 # 28-vm-host: microVM containers on this host, without a guest kernel.
 #
 # 1. Selection and the honest refusal: `hull --vm run`, `hull run --vm`, `hull --vm create`, the
