@@ -30,7 +30,7 @@ CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 
-.PHONY: all deps demo check unit integration asan bench install clean fuzz
+.PHONY: all deps demo check check-fast unit integration asan bench install clean fuzz
 all: $(BUILD)/hull $(BUILD)/hull-vmm $(BUILD)/hull-agent $(BUILD)/busybox-oci/index.json
 
 # The built-in default image (an OCI layout; `make demo` imports it as busybox:latest).
@@ -96,6 +96,14 @@ unit: $(UNIT_BIN)
 # The README's test command. Unit tests first (fast), then integration tests against build/hull.
 check: $(BUILD)/hull $(BUILD)/hull-agent $(UNIT_BIN)
 	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) tests/lint/*.t $(UNIT_BIN) tests/integration/*.t
+
+# The fast loop (about two minutes): unit tests plus every integration file whose header says
+# `# tier: fast` (no qemu, no client daemons), picked from that line, so a new file with the
+# header joins it. `make check` stays the full suite.
+HASH := \#
+FAST_T = $(shell awk 'FNR <= 5 && /^$(HASH) tier: fast([^a-z-]|$$)/ { print FILENAME; nextfile }' tests/integration/*.t)
+check-fast: $(BUILD)/hull $(BUILD)/hull-vmm $(BUILD)/hull-agent $(UNIT_BIN)
+	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) $(UNIT_BIN) $(FAST_T)
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \

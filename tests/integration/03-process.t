@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~4 s
 # 03-process: env, cwd, user/groups, umask, hostname/domainname, rlimits, noNewPrivileges,
 # capabilities (all five sets), oomScoreAdj — as the container sees them.
 . "$(dirname "$0")/../lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 04-namespaces: new namespaces differ from the host's, sharing when not asked, joining by path,
 # user namespace mappings, cgroup and time namespaces.
 . "$(dirname "$0")/../lib/tap.sh"

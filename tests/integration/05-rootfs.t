@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 05-rootfs: mounts (tmpfs options, bind ro, order), readonly root, masked and readonly paths,
 # /dev (default devices, linux.devices, symlinks), root.path variants, hostile symlinks.
 . "$(dirname "$0")/../lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~4 s
 # 08-lifecycle: create/start/state/kill/delete, list, --pid-file, run --detach, error cases.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"

@@ -1,9 +1,13 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 10-console: process.terminal with --console-socket (pty master sent with SCM_RIGHTS).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/fixtures.sh"
 
-RECV=$(build_helper recvtty) || skip_all "cannot compile tests/lib/recvtty.c (needs cc)"
+if ! RECV=$(build_helper recvtty); then
+    command -v cc >/dev/null || skip_all "cannot compile tests/lib/recvtty.c (needs cc)"
+    bail_out "tests/lib/recvtty.c does not compile: $(head -c 300 "$TMP/bin/recvtty.log" 2>/dev/null)"
+fi
 
 # wait_file FILE [SECONDS] — until FILE is non-empty
 wait_file() { local i; for ((i = 0; i < ${2:-10} * 20; i++)); do [ -s "$1" ] && return 0; sleep 0.05; done; return 1; }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~3 s
 # 14-fds-and-exe: what reaches the container of the caller's fds (none but
 # --preserve-fds and socket activation), and that a container cannot rewrite
 # the runtime binary through /proc/PID/exe (CVE-2019-5736).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~2 s
 # 15-cgroup-placement: the container's processes sit in the container's cgroup
 # in every hierarchy the host has (v1 controllers, named ones, the v2 tree):
 # the init (which moves itself, or is moved by the runtime inside a user

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~4 s
 # 16-cgroup-verbs: pause/resume, update, events — checked against the cgroup
 # files and against what the container's processes do.
 . "$(dirname "$0")/../lib/tap.sh"

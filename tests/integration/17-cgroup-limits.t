@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~4 s
 # 17-cgroup-limits: linux.resources as the container lives them on this host,
 # the container's own view of /sys/fs/cgroup, and bad resources refused with
 # nothing left behind.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~6 s
 # 19-image-run: images and `hull run IMAGE` as a person uses them: import from
 # an OCI layout, an OCI archive and a docker-archive (made by skopeo), list,
 # inspect, run with the usual flags (asserting what the container sees), -d

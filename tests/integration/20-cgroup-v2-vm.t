@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: vm (boots qemu (TCG)), ~12 s
 # 20-cgroup-v2-vm: the cgroup tests on a pure cgroup v2 kernel. This host is hybrid (v1
 # controllers), so tests/vm/run-in-vm.sh boots Debian's kernel under qemu (TCG) with
 # cgroup_no_v1=all and an initramfs holding hull, busybox, the cgroup unit tests and an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: clients (starts containerd), ~10 s
 # 21-containerd: containerd 1.6 (Debian's) drives hull as its runc binary,
 # through ctr: the runc shim calls hull's create/start/state/kill/delete/exec/
 # pause/resume/events exactly as it calls runc. containerd runs from a temp
@@ -78,7 +79,15 @@ like "$(ctr task ps d1 2>&1)" "$pid" "task ps lists the init"
 ctr task pause d1 >/dev/null 2>&1
 like "$(ctr task ls 2>&1)" 'd1 +[0-9]+ +PAUSED' "task pause"
 cg=$(awk -F: '$2 == "freezer" {print $3}' /proc/$pid/cgroup)
-[ -n "$cg" ] && is "$(cat /sys/fs/cgroup/freezer$cg/freezer.state)" FROZEN "... the cgroup is frozen" || skip "no v1 freezer"
+if [ -n "$cg" ]; then
+    is "$(cat /sys/fs/cgroup/freezer$cg/freezer.state)" FROZEN "... the cgroup is frozen"
+elif [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+    # cgroup2: the freeze is the container's cgroup.freeze
+    cg2=$(awk -F: '$1 == "0" {print $3}' /proc/$pid/cgroup)
+    is "$(cat /sys/fs/cgroup$cg2/cgroup.freeze 2>&1)" 1 "... the cgroup is frozen (cgroup.freeze)"
+else
+    fail "... the cgroup is frozen: the paused task is in no freezer cgroup"
+fi
 ctr task resume d1 >/dev/null 2>&1
 like "$(ctr task ls 2>&1)" 'd1 +[0-9]+ +RUNNING' "task resume"
 like "$(ctr task metrics d1 2>&1)" 'memory' "task metrics (hull events --stats)"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons), ~19 s
 # 22-network: `hull run` networking as a person uses it, entirely inside a
 # network namespace this test makes ($NS): hull runs in it (nsenter --net), so
 # hull0, veths and the nft table live there, never on the host's network.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: fast (no qemu, no client daemons; the agent in its host test mode), ~6 s
 # 23-vm-agent: the microVM guest agent (build/hull-agent) on the host, in its test mode
 # (--test-fds): tests/lib/agent-drive.c plays the host side of the protocol over
 # socketpairs, with the control channel multiplexing stdio (MUX) or with separate

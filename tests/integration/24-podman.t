@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: clients (starts podman with conmon), ~11 s
 # 24-podman: podman 4 (Debian's, with conmon) drives hull as its OCI runtime
 # (--runtime), as root and, where the machine allows, rootless. Podman's storage,
 # run root, temp dir, network configs and containers.conf live in this test's temp

@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: vm (boots qemu, a nested VM), ~1.5 min
 # 25-vmm-nested: hull's VMM boots a real Linux kernel. This host's /dev/kvm (kvm_pvm) cannot run
 # a stock kernel, so tests/vm/run-in-vm.sh boots Debian's kernel under qemu TCG as L1 (whose
 # -cpu max offers AMD SVM + nested paging), loads kvm_amd there, and tests/vm/nest.sh runs

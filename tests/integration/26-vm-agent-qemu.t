@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: vm (boots qemu), ~15 s
 # 26-vm-agent-qemu: the guest pieces end to end in a real guest, without hull's VMM: qemu
 # (TCG, so it runs anywhere) boots Debian's kernel with hull's initramfs (the static agent
 # as /init + the modules resolved from modules.dep), the container rootfs as an erofs

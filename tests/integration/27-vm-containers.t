@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: vm (boots qemu, a nested VM with containerd and podman), ~4 min
 # 27-vm-containers: microVM containers (`hull --vm`, run.oci.handler=vm) end to end. This host's
 # /dev/kvm (kvm_pvm) cannot run a stock kernel, so tests/vm/run-in-vm.sh boots Debian's kernel
 # under qemu TCG as L1 (AMD SVM + nested paging from -cpu max), and tests/vm/nest-containers.sh

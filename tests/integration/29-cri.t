@@ -1,4 +1,5 @@
 #!/bin/bash
+# tier: clients (starts containerd with its CRI plugin), ~18 s
 # 29-cri: hull selected the way a Kubernetes RuntimeClass selects a runtime. containerd 1.6
 # (Debian's) runs with its CRI plugin, from a temp dir of this test, with two runtimes in its
 # config.toml — `runtimes.hull` (io.containerd.runc.v2, options.BinaryName = hull) and

@@ -64,6 +64,9 @@ else
 fi
 STATE=$TMP/state
 TAG=${TMP##*.}
+# Under the subreaper every process this test leaves behind stays in its tree: helpers that look
+# for leftovers (vm_live_procs) count only that tree, not other tests running on the machine.
+if [ "$(readlink "/proc/$PPID/exe" 2>/dev/null)" = "$TMP/bin/subreaper" ]; then TEST_TREE_PID=$PPID; else TEST_TREE_PID=; fi
 mkdir -p "$STATE" "$TMP/bin"
 : >"$TMP/ids"
 : >"$TMP/netns"

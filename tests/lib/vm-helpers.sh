@@ -3,14 +3,29 @@
 # installed there as /hull/vm-helpers.sh). POSIX sh.
 
 # vm_live_procs: how many VMM, monitor and exec-proxy processes are alive (zombies aside).
+# With TEST_TREE_PID set (fixtures.sh sets it to the test's subreaper, to which every process the
+# test leaves behind is reparented), only that pid's descendants count: other people's VMs on a
+# shared machine are not this test's leftovers. Unset (the nested L1), every such process counts.
 vm_live_procs() {
     _n=0
     for _s in /proc/[0-9]*/stat; do
-        read -r _ _comm _st _ 2>/dev/null <"$_s" || continue
+        read -r _pid _comm _st _ 2>/dev/null <"$_s" || continue
         [ "$_st" = Z ] && continue
-        case $_comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") _n=$((_n + 1)) ;; esac
+        case $_comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") ;; *) continue ;; esac
+        [ -n "${TEST_TREE_PID:-}" ] && ! _vm_descends "$_pid" "$TEST_TREE_PID" && continue
+        _n=$((_n + 1))
     done
     echo $_n
+}
+
+# _vm_descends PID ANCESTOR: true if ANCESTOR is PID or one of its ancestors
+_vm_descends() {
+    _d=$1
+    while [ "${_d:-0}" -gt 1 ]; do
+        [ "$_d" = "$2" ] && return 0
+        read -r _ _ _ _d _ 2>/dev/null <"/proc/$_d/stat" || return 1
+    done
+    return 1
 }
 
 # vm_test_agent_wrapper PATH HULL [ARGV0]: an executable at PATH that runs HULL with

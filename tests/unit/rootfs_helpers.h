@@ -2,7 +2,8 @@
  * test_rootfs_ns.c: namespace variants and error paths): child-side
  * reporting, fixture builders, and the host fixtures both files start from.
  * Each scenario runs in a forked child that unshares a mount + UTS
- * namespace and reports "1<TAB>msg" / "0<TAB>msg" lines over a pipe. */
+ * namespace and reports its results over a pipe (tap.h: cok = tap_child_ok,
+ * cskip = tap_child_skip, collected once each by run()). */
 #ifndef HULL_TESTS_ROOTFS_HELPERS_H
 #define HULL_TESTS_ROOTFS_HELPERS_H
 
@@ -33,20 +34,14 @@
 
 static char base[128], host[256];
 static bool kcore_on_host;
+static long host_cgroup_type;   /* statfs f_type of the host's /sys/fs/cgroup */
 static int res_fd = -1;
 
 /* ---- child-side reporting --------------------------------------------- */
 
-static void cok(int cond, const char *fmt, ...) {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    for (char *p = msg; *p; p++)
-        if (*p == '\n' || *p == '\t') *p = ' ';
-    dprintf(res_fd, "%d\t%s\n", cond ? 1 : 0, msg);
-}
+/* tap.h's child protocol on res_fd: one line per result, one TAP line each. */
+#define cok(cond, ...) tap_child_ok(res_fd, !!(cond), __VA_ARGS__)
+#define cskip(...) tap_child_skip(res_fd, __VA_ARGS__)
 
 #define CHECK_RC(call, what) do { struct hull_err _e = {0}; int _rc = (call); \
     cok(_rc == 0, "%s%s%s", what, _rc ? ": " : "", _rc ? _e.msg : ""); if (_rc) return; } while (0)
@@ -183,13 +178,8 @@ static void run(const char *name, void (*fn)(void)) {
     }
     close(p[1]);
     FILE *f = fdopen(p[0], "r");
-    char line[2048];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        char *tab = strchr(line, '\t');
-        if (!tab) continue;
-        ok(line[0] == '1', "%s: %s", name, tab + 1);
-    }
+    must(f != NULL, "fdopen");
+    tap_child_collect(f, name);
     fclose(f);
     int st;
     waitpid(pid, &st, 0);
@@ -201,6 +191,7 @@ static void run(const char *name, void (*fn)(void)) {
 static void rootfs_fixtures_setup(void) {
     if (geteuid() != 0) plan_skip_all("needs root (mount namespaces, mknod)");
     kcore_on_host = access("/proc/kcore", F_OK) == 0;
+    host_cgroup_type = fs_type("/sys/fs/cgroup");
     if (access("/bin/busybox", X_OK) != 0) plan_skip_all("needs busybox-static (/bin/busybox)");
     pid_t probe = fork();
     if (probe == 0) _exit(unshare(CLONE_NEWNS | CLONE_NEWUTS) == 0 ? 0 : 1);

@@ -74,7 +74,7 @@ static void test_pty_and_socketpair(void) {
 
 static void test_console_socket(void) {
     char dir[] = "/tmp/hull-console-XXXXXX";
-    if (!mkdtemp(dir)) { skip("mkdtemp"); skip("mkdtemp"); return; }
+    if (!mkdtemp(dir)) bail_out("mkdtemp %s: %s", dir, strerror(errno));
     char path[100];
     snprintf(path, sizeof path, "%s/console.sock", dir);
     int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

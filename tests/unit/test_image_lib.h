@@ -304,7 +304,7 @@ static char test_tmp[256];
 static inline void test_tmp_cleanup(void) { if (test_tmp[0]) hull_rm_rf(test_tmp); }
 static inline const char *test_tmp_make(const char *tag) {
     snprintf(test_tmp, sizeof test_tmp, "/tmp/hull-%s-XXXXXX", tag);
-    if (!mkdtemp(test_tmp)) { perror("mkdtemp"); exit(1); }
+    if (!mkdtemp(test_tmp)) bail_out("mkdtemp %s: %s", test_tmp, strerror(errno));
     atexit(test_tmp_cleanup);
     return test_tmp;
 }

@@ -41,7 +41,7 @@ static void mk(const char *dir, const char *rel) {
 }
 
 static void setup(void) {
-    if (!mkdtemp(tmp)) { perror("mkdtemp"); exit(2); }
+    if (!mkdtemp(tmp)) bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", tmp);
     snprintf(hostile, sizeof hostile, "%s/hostile", tmp);
     snprintf(fifo_root, sizeof fifo_root, "%s/fifo", tmp);

@@ -267,7 +267,7 @@ int main(void) {
         is_int(hull_image_remove(st, "img:1", &err), 0, "rmi");
         ok(access(d[0], F_OK) != 0, "rmi removed the unpacked layers");
     } else {
-        skip("no layers to check");
+        ok(0, "three unpacked layer dirs to check (rc %d, %zu dirs)", rc, n);
     }
     hull_image_strv_free(d, n);
 

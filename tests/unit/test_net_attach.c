@@ -22,6 +22,7 @@
 #include "net/net.h"
 #include "net/nft.h"
 #include "base/fsutil.h"
+#include "net_helpers.h"
 #include "tap.h"
 
 static char root[256];
@@ -127,13 +128,12 @@ static int prep(const char *id, const char *name, const char *mode, const char *
 }
 
 int main(void) {
-    if (geteuid() != 0) plan_skip_all("needs root");
-    if (unshare(CLONE_NEWNET) < 0) plan_skip_all("unshare(CLONE_NEWNET) failed");
+    net_test_unshare();
     snprintf(root, sizeof root, "/tmp/hull-test-netattach.XXXXXX");
-    if (!mkdtemp(root)) plan_skip_all("mkdtemp failed");
+    if (!mkdtemp(root)) bail_out("mkdtemp %s: %s", root, strerror(errno));
     struct hull_err err = {0};
     struct hull_nl rt;
-    if (hull_nl_open(&rt, NETLINK_ROUTE, -1, &err) < 0) plan_skip_all(err.msg);
+    net_test_nl_open(&rt, NETLINK_ROUTE, "route", &err);
     struct hull_link_change lo = HULL_LINK_CHANGE_INIT;
     lo.name = "lo";
     lo.up = 1;

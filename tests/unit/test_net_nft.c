@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "net/nft.h"
+#include "net_helpers.h"
 #include "tap.h"
 
 static char *nft_list(void) {
@@ -37,12 +38,11 @@ static size_t count_rules(struct hull_nl *nl, const char *chain, const char *nee
 static bool match_owner(const struct hull_nft_rule *r, void *data) { return strstr(r->comment, data) != NULL; }
 
 int main(void) {
-    if (geteuid() != 0) plan_skip_all("needs root");
-    if (unshare(CLONE_NEWNET) < 0) plan_skip_all("unshare(CLONE_NEWNET) failed");
+    net_test_unshare();
     struct hull_nl nl;
     struct hull_err err = {0};
     int r;
-    if (hull_nl_open(&nl, NETLINK_NETFILTER, -1, &err) < 0) plan_skip_all(err.msg);
+    net_test_nl_open(&nl, NETLINK_NETFILTER, "netfilter", &err);
 
     struct hull_nft_rule *v;
     size_t n = 99;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/rtnl.h"
+#include "net_helpers.h"
 #include "tap.h"
 
 static int self_ns = -1, other_ns = -1;
@@ -55,12 +56,11 @@ static bool has_route(struct hull_nl *nl, int family, const char *dst, const cha
 }
 
 int main(void) {
-    if (geteuid() != 0) plan_skip_all("needs root (network namespaces)");
-    if (unshare(CLONE_NEWNET) < 0) plan_skip_all("unshare(CLONE_NEWNET) failed");
-    if (make_other_ns() < 0) plan_skip_all("cannot make a second network namespace");
+    net_test_unshare();
+    if (make_other_ns() < 0) bail_out("a second network namespace (the first one worked): %s", strerror(errno));
     struct hull_nl nl, other;
     struct hull_err err = {0};
-    if (hull_nl_open(&nl, NETLINK_ROUTE, -1, &err) < 0) plan_skip_all(err.msg);
+    net_test_nl_open(&nl, NETLINK_ROUTE, "route", &err);
     int r = hull_nl_open(&other, NETLINK_ROUTE, other_ns, &err);
     is_int(r, 0, "a socket inside another namespace (%s)", err.msg);
 

@@ -98,8 +98,9 @@ static void scenario_full(void) {
 
     /* cgroups: hybrid v1 host */
     long cgt = fs_type("/sys/fs/cgroup");
-    if (cgt == CGROUP2_SUPER_MAGIC) {
-        cok(1, "cgroup2 host: /sys/fs/cgroup is cgroup2");
+    if (host_cgroup_type == CGROUP2_SUPER_MAGIC) {
+        cok(cgt == CGROUP2_SUPER_MAGIC, "cgroup2 host: /sys/fs/cgroup is cgroup2 (type 0x%lx)", cgt);
+        cok(mkdir("/sys/fs/cgroup/hull-x", 0755) < 0 && errno == EROFS, "cgroup2 mount is read-only");
     } else {
         cok(cgt == TMPFS_MAGIC, "/sys/fs/cgroup is a tmpfs on a v1 host");
         cok(fs_type("/sys/fs/cgroup/memory") == CGROUP_SUPER_MAGIC, "/sys/fs/cgroup/memory is cgroup");

@@ -53,7 +53,7 @@ static void scenario_shared(void) {
 
 static void scenario_cgroupns(void) {
     if (unshare(CLONE_NEWCGROUP) < 0) {
-        cok(1, "no cgroup namespaces here (%s): skipped", strerror(errno));
+        cskip("no cgroup namespaces here (unshare(CLONE_NEWCGROUP): %s)", strerror(errno));
         return;
     }
     struct hull_mount mounts[] = {
@@ -68,11 +68,21 @@ static void scenario_cgroupns(void) {
     spec.linux.namespaces = nss;
     spec.linux.n_namespaces = 2;
     struct hull_rootfs_opts o = {.rootfs = simple_root, .bundle = base};
+    /* what the host has decides what the container must get */
+    bool v2_host = fs_type("/sys/fs/cgroup") == CGROUP2_SUPER_MAGIC;
     CHECK_RC(hull_rootfs_prepare(&spec, &o, E), "prepare with a cgroup namespace");
     CHECK_RC(hull_rootfs_pivot(&spec, &o, E), "pivot");
     long t = fs_type("/sys/fs/cgroup");
-    if (t == CGROUP2_SUPER_MAGIC) {
-        cok(1, "cgroup2 host: mounted cgroup2");
+    if (v2_host) {
+        cok(t == CGROUP2_SUPER_MAGIC, "cgroup2 host: /sys/fs/cgroup is cgroup2 (type 0x%lx)", t);
+        /* the namespace root is our own cgroup: we are in its cgroup.procs */
+        char procs[4096], me[32];
+        snprintf(me, sizeof me, "%d", (int)getpid());
+        bool found = false;
+        if (read_file("/sys/fs/cgroup/cgroup.procs", procs, sizeof procs) > 0)
+            for (char *l = strtok(procs, "\n"); l; l = strtok(NULL, "\n"))
+                if (!strcmp(l, me)) found = true;
+        cok(found, "cgroup2 mounted at the namespace root (pid %s in its cgroup.procs)", me);
         return;
     }
     char opts[2048];
@@ -141,7 +151,7 @@ static void scenario_userns(void) {
         close(ready[0]);
         close(go[1]);
         if (unshare(CLONE_NEWUSER) < 0) {
-            cok(1, "user namespaces unavailable here (%s): skipped", strerror(errno));
+            cskip("user namespaces unavailable here (unshare(CLONE_NEWUSER): %s)", strerror(errno));
             _exit(0);
         }
         if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1 || c != 'g') _exit(0);

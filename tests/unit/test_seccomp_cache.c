@@ -66,7 +66,7 @@ static int entries(void) {
 
 int main(void) {
     if (geteuid() != 0) plan_skip_all("needs root (forks that load filters)");
-    if (!mkdtemp(tmpdir)) plan_skip_all("mkdtemp failed");
+    if (!mkdtemp(tmpdir)) bail_out("mkdtemp %s: %s", tmpdir, strerror(errno));
     snprintf(cache, sizeof cache, "%s/cache", tmpdir);
     struct child_result r;
     char want[128], path[512];

@@ -73,7 +73,7 @@ int main(void) {
     for (unsigned i = 0; i < sizeof(disk); i++)
         disk[i] = (uint8_t)(i / 512 + 1);
     if (fd < 0 || write(fd, disk, sizeof(disk)) != (ssize_t)sizeof(disk))
-        plan_skip_all("cannot make a temporary image");
+        bail_out("cannot make a temporary image %s: %s", path, strerror(errno));
 
     struct virtq_sim s;
     uint32_t len;

@@ -260,7 +260,7 @@ int main(void) {
     if (kernel_default_path(kernel, sizeof(kernel), &err) < 0)
         plan_skip_all(err.msg);
     if (!mkdtemp(tmp))
-        plan_skip_all("mkdtemp");
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     /* Debian's initrd for that kernel when present, else a made-up one. */
     const char *ver = strrchr(kernel, '/') + 1 + strlen("vmlinuz-");
     snprintf(initrd, sizeof(initrd), "/boot/initrd.img-%s", ver);

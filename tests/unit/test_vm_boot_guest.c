@@ -187,7 +187,7 @@ static void cpu_state(const char *kernel, bool lm) {
 
 int main(void) {
     if (!mkdtemp(tmp))
-        plan_skip_all("mkdtemp");
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     if (access("/dev/kvm", R_OK | W_OK) != 0) {
         skip("tier 2: /dev/kvm not accessible");
         goto done;
@@ -205,7 +205,7 @@ int main(void) {
     uint8_t page[4096] = "INRD";
     FILE *f = fopen(rd, "wb");
     if (!f || fwrite(page, 1, sizeof(page), f) != sizeof(page) || fclose(f) != 0)
-        plan_skip_all("cannot write the test initrd");
+        bail_out("fixture: cannot write the test initrd %s: %s", rd, strerror(errno));
 
     guest("PVH (32-bit entry, ELF note)", pvh, rd, "console=ttyS0 hull.test=pvh", "PVH OK\n");
     guest("bzImage (64-bit boot protocol)", bz, rd, "console=ttyS0 hull.test=linux64", "LINUX64 OK\n");

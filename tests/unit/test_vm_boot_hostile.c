@@ -164,7 +164,7 @@ static int open_fds(void) {
 
 int main(void) {
     if (!mkdtemp(tmp))
-        plan_skip_all("mkdtemp");
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     snprintf(kpath, sizeof(kpath), "%s/kernel", tmp);
     snprintf(rdpath, sizeof(rdpath), "%s/initrd", tmp);
     snprintf(bigrd, sizeof(bigrd), "%s/big-initrd", tmp);
@@ -175,11 +175,11 @@ int main(void) {
     struct hull_err err;
     vm_mem_init(&mem);
     if (vm_mem_add_host(&mem, 0, RAM, host + GUARD, &err) < 0)
-        plan_skip_all(err.msg);
+        bail_out("vm_mem_add_host (hull's own code) failed: %s", err.msg);
     uint8_t rd[4096] = "INRD";
     uint8_t *big = calloc(1, RAM);
     if (fx_write(rdpath, rd, sizeof(rd)) < 0 || fx_write(bigrd, big, RAM) < 0)
-        plan_skip_all("cannot write fixtures");
+        bail_out("fixture: cannot write %s / %s: %s", rdpath, bigrd, strerror(errno));
     free(big);
 
     int fds = open_fds();

@@ -312,7 +312,7 @@ int main(void) {
     if (access("/bin/busybox", X_OK) < 0) plan_skip_all("needs busybox-static (a static binary to stand in for the agent)");
     if (system("command -v cpio >/dev/null") != 0) plan_skip_all("needs cpio (GNU cpio reads the archive back)");
     snprintf(tmp, sizeof tmp, "/tmp/hull-initramfs.XXXXXX");
-    if (!mkdtemp(tmp)) return 1;
+    if (!mkdtemp(tmp)) bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     test_synthetic();
     char release[256] = "", bz[512];
     if (guest_kernel(release, sizeof release, bz, sizeof bz)) {

@@ -1,5 +1,9 @@
 /* Guest memory: region bookkeeping and the checked accessors. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "tap.h"
@@ -55,10 +59,22 @@ int main(void) {
     is_int(vm_mem_load16(&m, 0x101, &v), -EFAULT, "misaligned load16 refused");
     is_int(vm_mem_load16(&m, 0xffff, &v), -EFAULT, "load16 across the end refused");
 
+    void *ram0 = m.r[0].host;
+    int memfd = m.r[1].fd;
+    unsigned char vec;
     vm_mem_free(&m);
+    int unmapped = mincore(ram0, 4096, &vec) < 0 && errno == ENOMEM;
     is_int(m.n, 0, "freed");
+    ok(unmapped, "anonymous RAM unmapped");
+    ok(fcntl(memfd, F_GETFD) < 0 && errno == EBADF, "memfd closed");
+    /* an unrelated fd that may reuse the memfd's number must survive a second free */
+    int other = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct vm_mem empty;
+    memset(&empty, 0, sizeof empty);
     vm_mem_free(&m);
-    ok(1, "free twice is harmless");
+    ok(!memcmp(&m, &empty, sizeof m), "free twice: still empty");
+    ok(other >= 0 && fcntl(other, F_GETFD) >= 0, "free twice closes nothing (fd %d still open)", other);
+    if (other >= 0) close(other);
     vm_mem_free(&m2);
     return done_testing();
 }

@@ -158,9 +158,14 @@ int main(void) {
     is_int(rd(0x18, 2), 0, "nonexistent queue reads size 0");
     wr(0x1c, 1, 2);
     ok(!rng->broken, "enabling a nonexistent queue is ignored");
+    uint64_t status = rd(0x14, 1), pba = rd(VPCI_MSIX_PBA_OFF, 8);
+    int msis_before = msis, intx_before = intx_level;
     wr(0x7ff0, 1, 4);
-    rd(0x5000, 8);
-    ok(1, "accesses to unused BAR offsets are harmless");
+    wr(0x5000, 0xdeadbeef, 4);
+    is_int(rd(0x7ff0, 4), 0, "unused BAR offset 0x7ff0: a write is not stored, reads 0");
+    is_int(rd(0x5000, 8), 0, "unused BAR offset 0x5000 reads 0");
+    ok(rd(0x14, 1) == status && rd(VPCI_MSIX_PBA_OFF, 8) == pba, "unused offsets: device status and PBA unchanged");
+    ok(msis == msis_before && intx_level == intx_before && !rng->broken, "unused offsets: no interrupt, device not broken");
 
     virtio_pci_destroy(&vp);
     virtio_dev_free(rng);

@@ -168,7 +168,7 @@ int main(void) {
     if (getuid() != 0) plan_skip_all("needs root (chown in the test rootfs)");
     if (access("/bin/busybox", X_OK) < 0) plan_skip_all("needs busybox-static");
     snprintf(tmp, sizeof tmp, "/tmp/hull-rootfs-img.XXXXXX");
-    if (!mkdtemp(tmp)) return 1;
+    if (!mkdtemp(tmp)) bail_out("mkdtemp %s: %s", tmp, strerror(errno));
     make_rootfs();
     check_erofs();
     check_ext4();

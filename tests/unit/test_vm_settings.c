@@ -34,7 +34,7 @@ static void write_conf(const char *text) {
 
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/hull-vmset.XXXXXX");
-    if (!mkdtemp(dir)) return 1;
+    if (!mkdtemp(dir)) bail_out("mkdtemp %s: %s", dir, strerror(errno));
     snprintf(conf, sizeof conf, "%s/vm.conf", dir);
     static const char *const vars[] = {"HULL_VM_KERNEL", "HULL_VM_INITRD", "HULL_VM_CMDLINE", "HULL_VM_BOOT_TIMEOUT",
                                        "HULL_VM_UPPER_SIZE", "HULL_VM_CONSOLE", "HULL_VM_ALLOW_SLOW_KVM", "HULL_VMM",
