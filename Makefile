@@ -94,7 +94,7 @@ demo: $(BUILD)/hull $(BUILD)/busybox-oci/index.json
 unit: $(UNIT_BIN)
 
 # The README's test command. Unit tests first (fast), then integration tests against build/hull.
-check: $(BUILD)/hull $(BUILD)/hull-agent $(UNIT_BIN)
+check: $(BUILD)/hull $(BUILD)/hull-vmm $(BUILD)/hull-agent $(UNIT_BIN)
 	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) tests/lint/*.t $(UNIT_BIN) tests/integration/*.t
 
 # The fast loop (about two minutes): unit tests plus every integration file whose header says
@@ -103,7 +103,7 @@ check: $(BUILD)/hull $(BUILD)/hull-agent $(UNIT_BIN)
 HASH := \#
 FAST_T = $(shell awk 'FNR <= 5 && /^$(HASH) tier: fast([^a-z-]|$$)/ { print FILENAME; nextfile }' tests/integration/*.t)
 check-fast: $(BUILD)/hull $(BUILD)/hull-vmm $(BUILD)/hull-agent $(UNIT_BIN)
-	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) $(UNIT_BIN) $(FAST_T)
+	HULL=$(abspath $(BUILD)/hull) prove $(PROVE_FLAGS) tests/lint/*.t $(UNIT_BIN) $(FAST_T)
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
