@@ -13,7 +13,7 @@
 #include "lifecycle/container.h"
 #include "base/fsutil.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 void cli_print_json(yajl_gen g) {
     const unsigned char *buf;
