@@ -22,6 +22,10 @@
 /* gnu17 predefines `linux` as 1; the spec's "linux" object is a field name here. */
 #undef linux
 
+/* The runtime-spec version hull writes: "ociVersion" of state, `hull spec`, the
+ * config.json of `hull run` and the documents it checks on its own. */
+#define HULL_OCI_VERSION "1.2.0"
+
 typedef struct { bool set; int64_t v; } hull_opt_i64;
 typedef struct { bool set; uint64_t v; } hull_opt_u64;
 typedef struct { bool set; bool v; } hull_opt_bool;

@@ -143,7 +143,7 @@ char *hull_spec_default_json(bool rootless) {
     yajl_gen_config(g, yajl_gen_indent_string, "\t");
 
     yajl_gen_map_open(g);
-    jg_kstr(g, "ociVersion", "1.2.0");
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
     process(g);
     jg_str(g, "root");
     yajl_gen_map_open(g);

@@ -87,7 +87,7 @@ int hull_state_open(const char *root, const char *id, int *dir_fd, struct hull_e
 #include "base/json_gen.h"
 
 static void gen_common(yajl_gen g, const struct hull_state *st, enum hull_status status) {
-    jg_str(g, "ociVersion"); jg_str(g, "1.2.0");
+    jg_str(g, "ociVersion"); jg_str(g, HULL_OCI_VERSION);
     jg_str(g, "id"); jg_str(g, st->id);
     jg_str(g, "status"); jg_str(g, hull_status_name(status));
     jg_str(g, "pid"); yajl_gen_integer(g, status == HULL_STOPPED ? 0 : st->pid);
@@ -125,7 +125,7 @@ char *hull_seccomp_process_state_json(const char *state_json, pid_t pid, const c
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    jg_str(g, "ociVersion"); jg_str(g, "1.2.0");
+    jg_str(g, "ociVersion"); jg_str(g, HULL_OCI_VERSION);
     jg_str(g, "fds");
     yajl_gen_array_open(g);
     jg_str(g, "seccompFd");

@@ -433,7 +433,7 @@ int hull_seccomp_profile_parse(const char *text, const char *what, uint64_t caps
     if (!x.g) { yajl_tree_free(p); return hull_err_set(err, ENOMEM, "out of memory"); }
     jd_chk(&x, yajl_gen_map_open(x.g));
     jd_str(&x, "ociVersion");
-    jd_str(&x, "1.2.0");
+    jd_str(&x, HULL_OCI_VERSION);
     jd_str(&x, "linux");
     jd_chk(&x, yajl_gen_map_open(x.g));
     jd_str(&x, "seccomp");

@@ -444,7 +444,7 @@ char *hull_image_spec_json(const struct hull_image_config *img, const struct hul
     yajl_gen_config(x.g, yajl_gen_indent_string, "\t");
     yajl_gen_config(x.g, yajl_gen_validate_utf8, 1);
     jd_chk(&x, yajl_gen_map_open(x.g));
-    jd_kstr(&x, "ociVersion", "1.2.0");
+    jd_kstr(&x, "ociVersion", HULL_OCI_VERSION);
     gen_process(&x, o, &args, &env, cwd, &ids, caps);
     jd_kopen(&x, "root");
     jd_kstr(&x, "path", o->root_path ? o->root_path : rootfs_dir ? rootfs_dir : "rootfs");
