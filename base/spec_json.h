@@ -79,6 +79,19 @@ static inline size_t sj_len(yajl_val v) {
 
 #define SJ_TRY(expr) do { int _r = (expr); if (_r < 0) return _r; } while (0)
 
+/* An optional sub-object of v: type-check it, push its key, run
+ * fn(c, sub-object, target), pop; absent: nothing. Returns from the caller on error. */
+#define SJ_SUBOBJ(c, v, key, fn, target)                          \
+    do {                                                          \
+        yajl_val _o;                                              \
+        SJ_TRY(sj_obj(c, v, key, false, &_o));                    \
+        if (_o) {                                                 \
+            size_t _m = sj_push_key(c, key);                      \
+            SJ_TRY(fn(c, _o, target));                            \
+            sj_pop(c, _m);                                        \
+        }                                                         \
+    } while (0)
+
 /* Parsers for the sections (spec_parse_*.c). */
 int sj_parse_process(struct sj *c, yajl_val v, struct hull_process *p);
 int sj_parse_linux(struct sj *c, yajl_val v, struct hull_linux *l);
