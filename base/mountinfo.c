@@ -14,7 +14,8 @@ int hull_mountinfo_open(void) {
     return fd < 0 ? -errno : fd;
 }
 
-void hull_mountinfo_unescape(char *s) {
+/* Decodes mountinfo's \ooo escapes in place. */
+static void unescape(char *s) {
     char *w = s;
     for (char *r = s; *r;) {
         if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
@@ -54,9 +55,9 @@ static bool parse_line(char *line, struct hull_mountinfo *m) {
     m->root = f[3];
     m->mount_point = f[4];
     m->options = f[5];
-    hull_mountinfo_unescape(m->root);
-    hull_mountinfo_unescape(m->mount_point);
-    hull_mountinfo_unescape(m->source);
+    unescape(m->root);
+    unescape(m->mount_point);
+    unescape(m->source);
     return true;
 }
 

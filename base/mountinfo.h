@@ -29,7 +29,4 @@ int hull_mountinfo_open(void);
  * end of the file, -errno when it cannot be read. */
 int hull_mountinfo_each(int fd, int (*fn)(struct hull_mountinfo *m, void *arg), void *arg);
 
-/* Decodes mountinfo's \ooo escapes in place. */
-void hull_mountinfo_unescape(char *s);
-
 #endif

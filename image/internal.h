@@ -109,7 +109,6 @@ struct manifest {
 };
 int manifest_parse(const char *text, const char *what, struct manifest *m, struct hull_err *err);
 void manifest_free(struct manifest *m);
-bool media_is_index(const char *mt);
 bool media_is_manifest(const char *mt);
 /* The layer media types we can unpack (plain, gzip, zstd; OCI and docker). */
 bool media_is_layer(const char *mt);
