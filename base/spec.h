@@ -349,8 +349,6 @@ struct hull_spec {
 /* Parse config.json text. On failure returns <0 and err->msg reads like
  * "config.json: linux.namespaces[2].type: unknown namespace type \"foo\"". */
 int hull_spec_parse(const char *json, size_t len, struct hull_spec **out, struct hull_err *err);
-/* Reads and parses <bundle>/config.json (messages prefixed "config.json: "). */
-int hull_spec_load(const char *bundle_dir, struct hull_spec **out, struct hull_err *err);
 /* Semantic checks; everything create needs to refuse before touching the system. */
 int hull_spec_validate(const struct hull_spec *spec, struct hull_err *err);
 void hull_spec_free(struct hull_spec *spec);

@@ -147,13 +147,6 @@ const struct cg_host *cg_host_get(struct hull_err *err) {
     return &host;
 }
 
-int hull_cgroup_detect(enum hull_cgroup_mode *mode, struct hull_err *err) {
-    const struct cg_host *h = cg_host_get(err);
-    if (!h) return -ENOENT;
-    *mode = h->mode;
-    return 0;
-}
-
 /* Same controller set, in any order ("cpu,cpuacct" vs "cpuacct,cpu"). */
 static bool same_set(const char *a, const char *b) {
     size_t na = 0, nb = 0;

@@ -155,11 +155,6 @@ static int emit_process(yajl_gen g, yajl_val v, unsigned rows, unsigned cols, si
     return yajl_gen_map_close(g);
 }
 
-int hull_vm_guest_config(const char *json, size_t len, char **out, size_t *out_len, size_t *dropped,
-                         struct hull_err *err) {
-    return hull_vm_guest_config_sized(json, len, 0, 0, out, out_len, dropped, err);
-}
-
 int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsigned cols, char **out,
                                size_t *out_len, size_t *dropped, struct hull_err *err) {
     *out = NULL;

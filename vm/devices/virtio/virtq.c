@@ -74,13 +74,6 @@ static int avail_pending(struct virtq *q, uint16_t *pending, struct hull_err *er
     return 0;
 }
 
-bool virtq_empty(struct virtq *q) {
-    uint16_t idx;
-    if (!q->ready || vm_mem_load16(q->mem, AVAIL_IDX(q), &idx) < 0)
-        return true;
-    return idx == q->last_avail;
-}
-
 static int chain_fail(struct hull_err *err, uint16_t head, unsigned n, const char *why, uint64_t a, uint64_t b) {
     return hull_err_set(err, EINVAL, "virtqueue: chain at head %u, descriptor #%u: %s (0x%llx, 0x%llx)",
                         head, n, why, (unsigned long long)a, (unsigned long long)b);
