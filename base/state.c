@@ -87,11 +87,11 @@ int hull_state_open(const char *root, const char *id, int *dir_fd, struct hull_e
 #include "base/json_gen.h"
 
 static void gen_common(yajl_gen g, const struct hull_state *st, enum hull_status status) {
-    jg_str(g, "ociVersion"); jg_str(g, HULL_OCI_VERSION);
-    jg_str(g, "id"); jg_str(g, st->id);
-    jg_str(g, "status"); jg_str(g, hull_status_name(status));
-    jg_str(g, "pid"); yajl_gen_integer(g, status == HULL_STOPPED ? 0 : st->pid);
-    jg_str(g, "bundle"); jg_str(g, st->bundle);
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
+    jg_kstr(g, "id", st->id);
+    jg_kstr(g, "status", hull_status_name(status));
+    jg_kint(g, "pid", status == HULL_STOPPED ? 0 : st->pid);
+    jg_kstr(g, "bundle", st->bundle);
 }
 
 static void gen_annotations(yajl_gen g, const struct hull_state *st) {
@@ -112,9 +112,9 @@ char *hull_state_json(const struct hull_state *st, enum hull_status status, bool
     yajl_gen_map_open(g);
     gen_common(g, st, status);
     if (extra) {
-        jg_str(g, "rootfs"); jg_str(g, st->rootfs);
-        jg_str(g, "created"); jg_str(g, st->created);
-        jg_str(g, "owner"); jg_str(g, "");
+        jg_kstr(g, "rootfs", st->rootfs);
+        jg_kstr(g, "created", st->created);
+        jg_kstr(g, "owner", "");
     }
     gen_annotations(g, st);
     yajl_gen_map_close(g);
@@ -125,13 +125,13 @@ char *hull_seccomp_process_state_json(const char *state_json, pid_t pid, const c
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    jg_str(g, "ociVersion"); jg_str(g, HULL_OCI_VERSION);
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
     jg_str(g, "fds");
     yajl_gen_array_open(g);
     jg_str(g, "seccompFd");
     yajl_gen_array_close(g);
-    jg_str(g, "pid"); yajl_gen_integer(g, pid);
-    if (metadata) { jg_str(g, "metadata"); jg_str(g, metadata); }
+    jg_kint(g, "pid", pid);
+    if (metadata) { jg_kstr(g, "metadata", metadata); }
     yajl_gen_map_close(g);
     char *head = jg_take(g, false, NULL);
     if (!head) return NULL;
@@ -149,11 +149,11 @@ int hull_state_write(int dir_fd, const struct hull_state *st, struct hull_err *e
     if (!g) return hull_err_set(err, ENOMEM, "state: out of memory");
     yajl_gen_map_open(g);
     gen_common(g, st, st->stored);
-    jg_str(g, "pidStart"); yajl_gen_integer(g, (long long)st->pid_start);
-    jg_str(g, "rootfs"); jg_str(g, st->rootfs);
-    jg_str(g, "created"); jg_str(g, st->created);
-    jg_str(g, "executor"); jg_str(g, st->executor);
-    if (st->cgroup_json) { jg_str(g, "cgroup"); jg_str(g, st->cgroup_json); }
+    jg_kint(g, "pidStart", (long long)st->pid_start);
+    jg_kstr(g, "rootfs", st->rootfs);
+    jg_kstr(g, "created", st->created);
+    jg_kstr(g, "executor", st->executor);
+    if (st->cgroup_json) { jg_kstr(g, "cgroup", st->cgroup_json); }
     gen_annotations(g, st);
     yajl_gen_map_close(g);
     const unsigned char *buf;

@@ -24,8 +24,7 @@ char *hull_cgroup_to_json(const struct hull_cgroup *cg) {
     yajl_gen_map_open(g);
     jg_str(g, "mode");
     jg_str(g, mode_name(cg->mode));
-    jg_str(g, "bpfProgId");
-    yajl_gen_integer(g, cg->bpf_prog_id);
+    jg_kint(g, "bpfProgId", cg->bpf_prog_id);
     jg_str(g, "dirs");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < cg->n_dirs; i++) {

@@ -13,7 +13,7 @@
 static void enabled(yajl_gen g, const char *key, bool on) {
     jg_str(g, key);
     yajl_gen_map_open(g);
-    jg_str(g, "enabled"); yajl_gen_bool(g, on);
+    jg_kbool(g, "enabled", on);
     yajl_gen_map_close(g);
 }
 
@@ -48,8 +48,8 @@ int verb_features(int argc, char **argv) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    jg_str(g, "ociVersionMin"); jg_str(g, "1.0.0");
-    jg_str(g, "ociVersionMax"); jg_str(g, "1.3.0");
+    jg_kstr(g, "ociVersionMin", "1.0.0");
+    jg_kstr(g, "ociVersionMax", "1.3.0");
     jg_kstrv(g, "hooks", hooks);
     jg_kstrv(g, "mountOptions", mount_opts);
     jg_str(g, "linux");
@@ -64,15 +64,15 @@ int verb_features(int argc, char **argv) {
     yajl_gen_array_close(g);
     jg_str(g, "cgroup");
     yajl_gen_map_open(g);
-    jg_str(g, "v1"); yajl_gen_bool(g, 1);
-    jg_str(g, "v2"); yajl_gen_bool(g, 1);
-    jg_str(g, "systemd"); yajl_gen_bool(g, 0);
-    jg_str(g, "systemdUser"); yajl_gen_bool(g, 0);
-    jg_str(g, "rdma"); yajl_gen_bool(g, 1);
+    jg_kbool(g, "v1", 1);
+    jg_kbool(g, "v2", 1);
+    jg_kbool(g, "systemd", 0);
+    jg_kbool(g, "systemdUser", 0);
+    jg_kbool(g, "rdma", 1);
     yajl_gen_map_close(g);
     jg_str(g, "seccomp");
     yajl_gen_map_open(g);
-    jg_str(g, "enabled"); yajl_gen_bool(g, 1);
+    jg_kbool(g, "enabled", 1);
     jg_kstrv(g, "actions", actions);
     jg_kstrv(g, "operators", operators);
     jg_kstrv(g, "archs", archs);
@@ -89,7 +89,7 @@ int verb_features(int argc, char **argv) {
     yajl_gen_map_close(g);
     jg_str(g, "annotations");
     yajl_gen_map_open(g);
-    jg_str(g, "io.github.hull.version"); jg_str(g, HULL_VERSION);
+    jg_kstr(g, "io.github.hull.version", HULL_VERSION);
     jg_str(g, "io.github.seccomp.libseccomp.version");
     char ver[32];
     const struct scmp_version *v = seccomp_version();

@@ -53,11 +53,11 @@ static int net_ls(int argc, char **argv) {
         else if (!json) printf("%-20s  %-8s  %-18s  %-16s  %-24s  %d\n", v[i].name, v[i].bridge, s, gw, s6, cnt);
         else {
             yajl_gen_map_open(g);
-            jg_str(g, "Name"); jg_str(g, v[i].name);
-            jg_str(g, "Bridge"); jg_str(g, v[i].bridge);
-            jg_str(g, "Subnet"); jg_str(g, s);
-            jg_str(g, "Gateway"); jg_str(g, gw);
-            jg_str(g, "Containers"); yajl_gen_integer(g, cnt);
+            jg_kstr(g, "Name", v[i].name);
+            jg_kstr(g, "Bridge", v[i].bridge);
+            jg_kstr(g, "Subnet", s);
+            jg_kstr(g, "Gateway", gw);
+            jg_kint(g, "Containers", cnt);
             yajl_gen_map_close(g);
         }
     }
@@ -208,28 +208,28 @@ static int net_inspect(int argc, char **argv) {
         }
         char b[HULL_CIDR_STRLEN];
         yajl_gen_map_open(g);
-        jg_str(g, "Name"); jg_str(g, n.name);
-        jg_str(g, "Bridge"); jg_str(g, n.bridge);
-        jg_str(g, "Subnet"); jg_str(g, hull_cidr_fmt(&n.subnet, b, sizeof b));
-        jg_str(g, "Gateway"); jg_str(g, hull_ip_fmt(&n.gateway, b, sizeof b));
+        jg_kstr(g, "Name", n.name);
+        jg_kstr(g, "Bridge", n.bridge);
+        jg_kstr(g, "Subnet", hull_cidr_fmt(&n.subnet, b, sizeof b));
+        jg_kstr(g, "Gateway", hull_ip_fmt(&n.gateway, b, sizeof b));
         if (n.subnet6.ip.family) {
-            jg_str(g, "Subnet6"); jg_str(g, hull_cidr_fmt(&n.subnet6, b, sizeof b));
-            jg_str(g, "Gateway6"); jg_str(g, hull_ip_fmt(&n.gateway6, b, sizeof b));
+            jg_kstr(g, "Subnet6", hull_cidr_fmt(&n.subnet6, b, sizeof b));
+            jg_kstr(g, "Gateway6", hull_ip_fmt(&n.gateway6, b, sizeof b));
         }
-        jg_str(g, "Created"); jg_str(g, n.created);
+        jg_kstr(g, "Created", n.created);
         jg_str(g, "Containers");
         yajl_gen_array_open(g);
         for (size_t k = 0; k < cnt; k++) {
             yajl_gen_map_open(g);
-            jg_str(g, "Id"); jg_str(g, v[k].id);
-            jg_str(g, "Name"); jg_str(g, v[k].name);
-            jg_str(g, "IPv4"); jg_str(g, hull_ip_fmt(&v[k].ip, b, sizeof b));
+            jg_kstr(g, "Id", v[k].id);
+            jg_kstr(g, "Name", v[k].name);
+            jg_kstr(g, "IPv4", hull_ip_fmt(&v[k].ip, b, sizeof b));
             struct hull_ip ip6;
             hull_ipam_ip6(&n, &v[k].ip, &ip6);
-            if (ip6.family) { jg_str(g, "IPv6"); jg_str(g, hull_ip_fmt(&ip6, b, sizeof b)); }
+            if (ip6.family) { jg_kstr(g, "IPv6", hull_ip_fmt(&ip6, b, sizeof b)); }
             struct hull_net_info info;
             if (hull_net_info(cli_data_root(), v[k].id, &info, &err) == 0 && info.ports[0]) {
-                jg_str(g, "Ports"); jg_str(g, info.ports);
+                jg_kstr(g, "Ports", info.ports);
             }
             yajl_gen_map_close(g);
         }

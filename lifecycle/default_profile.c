@@ -195,8 +195,7 @@ static void names_close(yajl_gen g, const char *action, int errno_ret) {
     jg_str(g, "action");
     jg_str(g, action);
     if (errno_ret > 0) {
-        jg_str(g, "errnoRet");
-        yajl_gen_integer(g, errno_ret);
+        jg_kint(g, "errnoRet", errno_ret);
     }
 }
 
@@ -209,12 +208,9 @@ static void arg_rule(yajl_gen g, const char *name, unsigned index, unsigned long
     jg_str(g, "args");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    jg_str(g, "index");
-    yajl_gen_integer(g, index);
-    jg_str(g, "value");
-    yajl_gen_integer(g, (long long)value);
-    jg_str(g, "valueTwo");
-    yajl_gen_integer(g, (long long)value_two);
+    jg_kint(g, "index", index);
+    jg_kint(g, "value", (long long)value);
+    jg_kint(g, "valueTwo", (long long)value_two);
     jg_str(g, "op");
     jg_str(g, op);
     yajl_gen_map_close(g);
@@ -229,8 +225,7 @@ void hull_default_seccomp_gen(yajl_gen g, uint64_t caps) {
     yajl_gen_map_open(g);
     jg_str(g, "defaultAction");
     jg_str(g, "SCMP_ACT_ERRNO");
-    jg_str(g, "defaultErrnoRet");
-    yajl_gen_integer(g, 1);                  /* EPERM */
+    jg_kint(g, "defaultErrnoRet", 1);                  /* EPERM */
     jg_str(g, "architectures");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) jg_str(g, arches[i]);

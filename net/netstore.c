@@ -76,15 +76,15 @@ int hull_network_save(const char *data_root, const struct hull_network *n, struc
     if (!g) return hull_err_set(err, ENOMEM, "out of memory");
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    jg_str(g, "name"); jg_str(g, n->name);
-    jg_str(g, "bridge"); jg_str(g, n->bridge);
-    jg_str(g, "subnet"); jg_str(g, hull_cidr_fmt(&n->subnet, b, sizeof b));
-    jg_str(g, "gateway"); jg_str(g, hull_ip_fmt(&n->gateway, b, sizeof b));
+    jg_kstr(g, "name", n->name);
+    jg_kstr(g, "bridge", n->bridge);
+    jg_kstr(g, "subnet", hull_cidr_fmt(&n->subnet, b, sizeof b));
+    jg_kstr(g, "gateway", hull_ip_fmt(&n->gateway, b, sizeof b));
     if (n->subnet6.ip.family) {
-        jg_str(g, "subnet6"); jg_str(g, hull_cidr_fmt(&n->subnet6, b, sizeof b));
-        jg_str(g, "gateway6"); jg_str(g, hull_ip_fmt(&n->gateway6, b, sizeof b));
+        jg_kstr(g, "subnet6", hull_cidr_fmt(&n->subnet6, b, sizeof b));
+        jg_kstr(g, "gateway6", hull_ip_fmt(&n->gateway6, b, sizeof b));
     }
-    jg_str(g, "created"); jg_str(g, n->created);
+    jg_kstr(g, "created", n->created);
     yajl_gen_map_close(g);
     const unsigned char *buf;
     size_t len;

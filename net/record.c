@@ -75,10 +75,10 @@ int hull_net_record_write(const char *data_root, const char *id, const struct hu
     if (!g) return hull_err_set(err, ENOMEM, "out of memory");
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    jg_str(g, "mode"); jg_str(g, hull_net_mode_name(r->mode));
-    if (r->network[0]) { jg_str(g, "network"); jg_str(g, r->network); }
-    if (r->bridge[0]) { jg_str(g, "bridge"); jg_str(g, r->bridge); }
-    if (r->veth[0]) { jg_str(g, "veth"); jg_str(g, r->veth); }
+    jg_kstr(g, "mode", hull_net_mode_name(r->mode));
+    if (r->network[0]) { jg_kstr(g, "network", r->network); }
+    if (r->bridge[0]) { jg_kstr(g, "bridge", r->bridge); }
+    if (r->veth[0]) { jg_kstr(g, "veth", r->veth); }
     jg_str(g, "ports");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->n_ports; i++) {

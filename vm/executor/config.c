@@ -146,10 +146,8 @@ static int emit_process(yajl_gen g, yajl_val v, unsigned rows, unsigned cols, si
     if (!sized) {
         jg_str(g, "consoleSize");
         yajl_gen_map_open(g);
-        jg_str(g, "height");
-        yajl_gen_integer(g, rows);
-        jg_str(g, "width");
-        yajl_gen_integer(g, cols);
+        jg_kint(g, "height", rows);
+        jg_kint(g, "width", cols);
         yajl_gen_map_close(g);
     }
     return yajl_gen_map_close(g);
@@ -211,26 +209,20 @@ char *hull_vm_process_json(const struct hull_process *p, size_t *len) {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    jg_str(g, "terminal");
-    yajl_gen_bool(g, p->terminal);
+    jg_kbool(g, "terminal", p->terminal);
     if (p->has_console_size) {
         jg_str(g, "consoleSize");
         yajl_gen_map_open(g);
-        jg_str(g, "height");
-        yajl_gen_integer(g, p->console_height);
-        jg_str(g, "width");
-        yajl_gen_integer(g, p->console_width);
+        jg_kint(g, "height", p->console_height);
+        jg_kint(g, "width", p->console_width);
         yajl_gen_map_close(g);
     }
     jg_str(g, "user");
     yajl_gen_map_open(g);
-    jg_str(g, "uid");
-    yajl_gen_integer(g, p->user.uid);
-    jg_str(g, "gid");
-    yajl_gen_integer(g, p->user.gid);
+    jg_kint(g, "uid", p->user.uid);
+    jg_kint(g, "gid", p->user.gid);
     if (p->user.umask.set) {
-        jg_str(g, "umask");
-        yajl_gen_integer(g, (long long)p->user.umask.v);
+        jg_kint(g, "umask", (long long)p->user.umask.v);
     }
     if (p->user.n_additional_gids) {
         jg_str(g, "additionalGids");
@@ -269,11 +261,9 @@ char *hull_vm_process_json(const struct hull_process *p, size_t *len) {
         }
         yajl_gen_array_close(g);
     }
-    jg_str(g, "noNewPrivileges");
-    yajl_gen_bool(g, p->no_new_privileges);
+    jg_kbool(g, "noNewPrivileges", p->no_new_privileges);
     if (p->oom_score_adj.set) {
-        jg_str(g, "oomScoreAdj");
-        yajl_gen_integer(g, p->oom_score_adj.v);
+        jg_kint(g, "oomScoreAdj", p->oom_score_adj.v);
     }
     yajl_gen_map_close(g);
     return jg_take(g, false, len);
