@@ -79,13 +79,19 @@ static int parent_mount_private(const char *root, struct hull_err *err) {
     return 0;
 }
 
+/* The two things prepare and pivot both start from. */
+static int rootfs_and_propagation(const struct hull_spec *spec, const struct hull_rootfs_opts *o, char *root,
+                                  unsigned long *prop, struct hull_err *err) {
+    int rc = canonical_rootfs(o, root, err);
+    return rc < 0 ? rc : root_propagation(spec, prop, err);
+}
+
 int hull_rootfs_prepare(const struct hull_spec *spec, const struct hull_rootfs_opts *o,
                         struct hull_err *err) {
     char root[PATH_MAX];
     unsigned long prop;
-    int rc = canonical_rootfs(o, root, err);
+    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
     if (rc < 0) return rc;
-    if ((rc = root_propagation(spec, &prop, err)) < 0) return rc;
 
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return hull_err_sys(err, "set mount propagation of / (rootfsPropagation %s)",
@@ -108,9 +114,8 @@ int hull_rootfs_pivot(const struct hull_spec *spec, const struct hull_rootfs_opt
                       struct hull_err *err) {
     char root[PATH_MAX];
     unsigned long prop;
-    int rc = canonical_rootfs(o, root, err);
+    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
     if (rc < 0) return rc;
-    if ((rc = root_propagation(spec, &prop, err)) < 0) return rc;
     if (chdir(root) < 0) return hull_err_sys(err, "chdir to rootfs %s", root);
 
     if (o->no_pivot) {
