@@ -69,14 +69,6 @@ int sj_u32v(struct sj *c, yajl_val obj, const char *key, uint32_t **out, size_t 
 /* Array of {containerID, hostID, size}. */
 int sj_idmaps(struct sj *c, yajl_val obj, const char *key, struct hull_idmap **out, size_t *n);
 
-/* Length of a yajl array/object (0 for other types). */
-static inline size_t sj_len(yajl_val v) {
-    if (!v) return 0;
-    if (YAJL_IS_ARRAY(v)) return v->u.array.len;
-    if (YAJL_IS_OBJECT(v)) return v->u.object.len;
-    return 0;
-}
-
 #define SJ_TRY(expr) do { int _r = (expr); if (_r < 0) return _r; } while (0)
 
 /* An optional sub-object of v: type-check it, push its key, run
