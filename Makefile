@@ -22,8 +22,9 @@ VM_DIRS  := vm/core vm/devices vm/devices/virtio vm/devices/legacy vm/boot vm/gu
 LIB_DIRS := base lifecycle linux cgroups image net $(VM_DIRS)
 LIB_SRC  := $(filter-out vm/vmm/main.c,$(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC  := $(wildcard cli/*.c)
-# Test doubles (a guest-side virtqueue driver, ...): linked into the unit tests only.
-TESTLIB_SRC := $(wildcard tests/lib/*_sim.c)
+# Test doubles (*_sim.c: a guest-side virtqueue driver, ...) and test support
+# (*_testlib.c: functions only the tests call): linked into the unit tests only.
+TESTLIB_SRC := $(wildcard tests/lib/*_sim.c tests/lib/*_testlib.c)
 TESTLIB_OBJ := $(TESTLIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -15,8 +15,7 @@ int hull_console_open(unsigned rows, unsigned cols, int *master, char *slave_pat
 int hull_console_setup_slave(const char *slave_path, struct hull_err *err);
 /* Connects to the AF_UNIX socket at path and sends fd with SCM_RIGHTS. */
 int hull_console_send(const char *socket_path, int fd, struct hull_err *err);
-/* Generic helpers: send/receive one fd over a connected unix socket. */
+/* Generic helper: sends one fd over a connected unix socket (tests/lib/console_testlib.h receives it). */
 int hull_send_fd(int sock, int fd, const char *tag, struct hull_err *err);
-int hull_recv_fd(int sock, int *fd, struct hull_err *err);
 
 #endif

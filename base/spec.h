@@ -22,6 +22,10 @@
 /* gnu17 predefines `linux` as 1; the spec's "linux" object is a field name here. */
 #undef linux
 
+/* The runtime-spec version hull writes: "ociVersion" of state, `hull spec`, the
+ * config.json of `hull run` and the documents it checks on its own. */
+#define HULL_OCI_VERSION "1.2.0"
+
 typedef struct { bool set; int64_t v; } hull_opt_i64;
 typedef struct { bool set; uint64_t v; } hull_opt_u64;
 typedef struct { bool set; bool v; } hull_opt_bool;
@@ -345,8 +349,6 @@ struct hull_spec {
 /* Parse config.json text. On failure returns <0 and err->msg reads like
  * "config.json: linux.namespaces[2].type: unknown namespace type \"foo\"". */
 int hull_spec_parse(const char *json, size_t len, struct hull_spec **out, struct hull_err *err);
-/* Reads and parses <bundle>/config.json (messages prefixed "config.json: "). */
-int hull_spec_load(const char *bundle_dir, struct hull_spec **out, struct hull_err *err);
 /* Semantic checks; everything create needs to refuse before touching the system. */
 int hull_spec_validate(const struct hull_spec *spec, struct hull_err *err);
 void hull_spec_free(struct hull_spec *spec);

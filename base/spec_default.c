@@ -8,39 +8,25 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
-static void str(yajl_gen g, const char *s) {
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void key_str(yajl_gen g, const char *k, const char *v) { str(g, k); str(g, v); }
-static void key_int(yajl_gen g, const char *k, long long v) { str(g, k); yajl_gen_integer(g, v); }
-static void key_bool(yajl_gen g, const char *k, bool v) { str(g, k); yajl_gen_bool(g, v); }
-
-/* "key": [ "a", "b", ... ] from a NULL-terminated list */
-static void key_strv(yajl_gen g, const char *k, const char *const *v) {
-    str(g, k);
-    yajl_gen_array_open(g);
-    for (; *v; v++) str(g, *v);
-    yajl_gen_array_close(g);
-}
+#include "base/json_gen.h"
 
 static void mount(yajl_gen g, const char *dest, const char *type, const char *src,
                   const char *const *opts) {
     yajl_gen_map_open(g);
-    key_str(g, "destination", dest);
-    key_str(g, "type", type);
-    key_str(g, "source", src);
-    if (opts) key_strv(g, "options", opts);
+    jg_kstr(g, "destination", dest);
+    jg_kstr(g, "type", type);
+    jg_kstr(g, "source", src);
+    if (opts) jg_kstrv(g, "options", opts);
     yajl_gen_map_close(g);
 }
 
 static void idmap(yajl_gen g, const char *k, unsigned host) {
-    str(g, k);
+    jg_str(g, k);
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    key_int(g, "containerID", 0);
-    key_int(g, "hostID", host);
-    key_int(g, "size", 1);
+    jg_kint(g, "containerID", 0);
+    jg_kint(g, "hostID", host);
+    jg_kint(g, "size", 1);
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
 }
@@ -51,32 +37,32 @@ static void process(yajl_gen g) {
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm", NULL };
     static const char *const caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
 
-    str(g, "process");
+    jg_str(g, "process");
     yajl_gen_map_open(g);
-    key_bool(g, "terminal", true);
-    str(g, "user");
+    jg_kbool(g, "terminal", true);
+    jg_str(g, "user");
     yajl_gen_map_open(g);
-    key_int(g, "uid", 0);
-    key_int(g, "gid", 0);
+    jg_kint(g, "uid", 0);
+    jg_kint(g, "gid", 0);
     yajl_gen_map_close(g);
-    key_strv(g, "args", args);
-    key_strv(g, "env", env);
-    key_str(g, "cwd", "/");
-    str(g, "capabilities");
+    jg_kstrv(g, "args", args);
+    jg_kstrv(g, "env", env);
+    jg_kstr(g, "cwd", "/");
+    jg_str(g, "capabilities");
     yajl_gen_map_open(g);
-    key_strv(g, "bounding", caps);
-    key_strv(g, "effective", caps);
-    key_strv(g, "permitted", caps);
+    jg_kstrv(g, "bounding", caps);
+    jg_kstrv(g, "effective", caps);
+    jg_kstrv(g, "permitted", caps);
     yajl_gen_map_close(g);
-    str(g, "rlimits");
+    jg_str(g, "rlimits");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    key_str(g, "type", "RLIMIT_NOFILE");
-    key_int(g, "hard", 1024);
-    key_int(g, "soft", 1024);
+    jg_kstr(g, "type", "RLIMIT_NOFILE");
+    jg_kint(g, "hard", 1024);
+    jg_kint(g, "soft", 1024);
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
-    key_bool(g, "noNewPrivileges", true);
+    jg_kbool(g, "noNewPrivileges", true);
     yajl_gen_map_close(g);
 }
 
@@ -94,7 +80,7 @@ static void mounts(yajl_gen g, bool rootless) {
     static const char *const sys_rootless[] = { "rbind", "nosuid", "noexec", "nodev", "ro", NULL };
     static const char *const cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
 
-    str(g, "mounts");
+    jg_str(g, "mounts");
     yajl_gen_array_open(g);
     mount(g, "/proc", "proc", "proc", NULL);
     mount(g, "/dev", "tmpfs", "tmpfs", dev);
@@ -119,34 +105,34 @@ static void linux_section(yajl_gen g, bool rootless) {
     static const char *const ns_root[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", NULL };
     static const char *const ns_rootless[] = { "pid", "ipc", "uts", "mount", "cgroup", "user", NULL };
 
-    str(g, "linux");
+    jg_str(g, "linux");
     yajl_gen_map_open(g);
     if (rootless) {
         idmap(g, "uidMappings", (unsigned)geteuid());
         idmap(g, "gidMappings", (unsigned)getegid());
     } else {
         /* Deny every device by default; the runtime adds the standard ones. */
-        str(g, "resources");
+        jg_str(g, "resources");
         yajl_gen_map_open(g);
-        str(g, "devices");
+        jg_str(g, "devices");
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
-        key_bool(g, "allow", false);
-        key_str(g, "access", "rwm");
+        jg_kbool(g, "allow", false);
+        jg_kstr(g, "access", "rwm");
         yajl_gen_map_close(g);
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
     }
-    str(g, "namespaces");
+    jg_str(g, "namespaces");
     yajl_gen_array_open(g);
     for (const char *const *n = rootless ? ns_rootless : ns_root; *n; n++) {
         yajl_gen_map_open(g);
-        key_str(g, "type", *n);
+        jg_kstr(g, "type", *n);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
-    key_strv(g, "maskedPaths", masked);
-    key_strv(g, "readonlyPaths", ro);
+    jg_kstrv(g, "maskedPaths", masked);
+    jg_kstrv(g, "readonlyPaths", ro);
     yajl_gen_map_close(g);
 }
 
@@ -157,27 +143,17 @@ char *hull_spec_default_json(bool rootless) {
     yajl_gen_config(g, yajl_gen_indent_string, "\t");
 
     yajl_gen_map_open(g);
-    key_str(g, "ociVersion", "1.2.0");
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
     process(g);
-    str(g, "root");
+    jg_str(g, "root");
     yajl_gen_map_open(g);
-    key_str(g, "path", "rootfs");
-    key_bool(g, "readonly", true);
+    jg_kstr(g, "path", "rootfs");
+    jg_kbool(g, "readonly", true);
     yajl_gen_map_close(g);
-    key_str(g, "hostname", "hull");
+    jg_kstr(g, "hostname", "hull");
     mounts(g, rootless);
     linux_section(g, rootless);
     yajl_gen_map_close(g);
 
-    const unsigned char *buf;
-    size_t len;
-    char *out = NULL;
-    /* Any generator misuse above would surface here as a non-ok status. */
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok && (out = malloc(len + 2))) {
-        memcpy(out, buf, len);
-        out[len] = '\n';               /* a text file ends with a newline */
-        out[len + 1] = '\0';
-    }
-    yajl_gen_free(g);
-    return out;
+    return jg_take(g, true, NULL);   /* a text file ends with a newline */
 }

@@ -69,15 +69,20 @@ int sj_u32v(struct sj *c, yajl_val obj, const char *key, uint32_t **out, size_t 
 /* Array of {containerID, hostID, size}. */
 int sj_idmaps(struct sj *c, yajl_val obj, const char *key, struct hull_idmap **out, size_t *n);
 
-/* Length of a yajl array/object (0 for other types). */
-static inline size_t sj_len(yajl_val v) {
-    if (!v) return 0;
-    if (YAJL_IS_ARRAY(v)) return v->u.array.len;
-    if (YAJL_IS_OBJECT(v)) return v->u.object.len;
-    return 0;
-}
-
 #define SJ_TRY(expr) do { int _r = (expr); if (_r < 0) return _r; } while (0)
+
+/* An optional sub-object of v: type-check it, push its key, run
+ * fn(c, sub-object, target), pop; absent: nothing. Returns from the caller on error. */
+#define SJ_SUBOBJ(c, v, key, fn, target)                          \
+    do {                                                          \
+        yajl_val _o;                                              \
+        SJ_TRY(sj_obj(c, v, key, false, &_o));                    \
+        if (_o) {                                                 \
+            size_t _m = sj_push_key(c, key);                      \
+            SJ_TRY(fn(c, _o, target));                            \
+            sj_pop(c, _m);                                        \
+        }                                                         \
+    } while (0)
 
 /* Parsers for the sections (spec_parse_*.c). */
 int sj_parse_process(struct sj *c, yajl_val v, struct hull_process *p);

@@ -185,32 +185,21 @@ static int parse_personality(struct sj *c, yajl_val v, struct hull_personality *
     return 0;
 }
 
-#define SUBOBJ(key, fn, target)                                   \
-    do {                                                          \
-        yajl_val _o;                                              \
-        SJ_TRY(sj_obj(c, v, key, false, &_o));                    \
-        if (_o) {                                                 \
-            size_t _m = sj_push_key(c, key);                      \
-            SJ_TRY(fn(c, _o, target));                            \
-            sj_pop(c, _m);                                        \
-        }                                                         \
-    } while (0)
-
 int sj_parse_linux(struct sj *c, yajl_val v, struct hull_linux *l) {
     SJ_TRY(sj_idmaps(c, v, "uidMappings", &l->uid_mappings, &l->n_uid_mappings));
     SJ_TRY(sj_idmaps(c, v, "gidMappings", &l->gid_mappings, &l->n_gid_mappings));
     SJ_TRY(sj_map(c, v, "sysctl", &l->sysctl, &l->n_sysctl));
-    SUBOBJ("resources", sj_parse_resources, &l->resources);
+    SJ_SUBOBJ(c, v, "resources", sj_parse_resources, &l->resources);
     SJ_TRY(sj_str(c, v, "cgroupsPath", false, &l->cgroups_path));
     SJ_TRY(parse_namespaces(c, v, l));
     SJ_TRY(parse_devices(c, v, l));
-    SUBOBJ("seccomp", parse_seccomp, &l->seccomp);
+    SJ_SUBOBJ(c, v, "seccomp", parse_seccomp, &l->seccomp);
     SJ_TRY(sj_str(c, v, "rootfsPropagation", false, &l->rootfs_propagation));
     SJ_TRY(sj_strv(c, v, "maskedPaths", &l->masked_paths, &l->n_masked_paths));
     SJ_TRY(sj_strv(c, v, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths));
     SJ_TRY(sj_str(c, v, "mountLabel", false, &l->mount_label));
-    SUBOBJ("timeOffsets", parse_time_offsets, l);
-    SUBOBJ("personality", parse_personality, &l->personality);
+    SJ_SUBOBJ(c, v, "timeOffsets", parse_time_offsets, l);
+    SJ_SUBOBJ(c, v, "personality", parse_personality, &l->personality);
     yajl_val o;
     SJ_TRY(sj_obj(c, v, "intelRdt", false, &o));
     l->has_intel_rdt = o != NULL;

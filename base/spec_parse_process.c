@@ -167,18 +167,6 @@ static int parse_io_priority(struct sj *c, yajl_val v, struct hull_io_priority *
     return 0;
 }
 
-/* Sub-object helper: type-check, push its key, run fn, pop. */
-#define SUBOBJ(key, fn, target)                                   \
-    do {                                                          \
-        yajl_val _o;                                              \
-        SJ_TRY(sj_obj(c, v, key, false, &_o));                    \
-        if (_o) {                                                 \
-            size_t _m = sj_push_key(c, key);                      \
-            SJ_TRY(fn(c, _o, target));                            \
-            sj_pop(c, _m);                                        \
-        }                                                         \
-    } while (0)
-
 static int parse_console_size(struct sj *c, yajl_val v, struct hull_process *p) {
     SJ_TRY(sj_u32(c, v, "height", true, &p->console_height));
     SJ_TRY(sj_u32(c, v, "width", true, &p->console_width));
@@ -194,21 +182,21 @@ static int parse_affinity(struct sj *c, yajl_val v, struct hull_process *p) {
 
 int sj_parse_process(struct sj *c, yajl_val v, struct hull_process *p) {
     SJ_TRY(sj_bool(c, v, "terminal", &p->terminal));
-    SUBOBJ("consoleSize", parse_console_size, p);
-    SUBOBJ("user", parse_user, &p->user);
+    SJ_SUBOBJ(c, v, "consoleSize", parse_console_size, p);
+    SJ_SUBOBJ(c, v, "user", parse_user, &p->user);
     SJ_TRY(sj_strv(c, v, "args", &p->args, &p->n_args));
     SJ_TRY(sj_str(c, v, "commandLine", false, &p->command_line));
     SJ_TRY(sj_strv(c, v, "env", &p->env, &p->n_env));
     SJ_TRY(sj_str(c, v, "cwd", false, &p->cwd));
-    SUBOBJ("capabilities", parse_caps, &p->caps);
+    SJ_SUBOBJ(c, v, "capabilities", parse_caps, &p->caps);
     SJ_TRY(parse_rlimits(c, v, p));
     SJ_TRY(sj_bool(c, v, "noNewPrivileges", &p->no_new_privileges));
     SJ_TRY(sj_str(c, v, "apparmorProfile", false, &p->apparmor_profile));
     SJ_TRY(sj_opt_i64(c, v, "oomScoreAdj", INT32_MIN, INT32_MAX, &p->oom_score_adj));
     SJ_TRY(sj_str(c, v, "selinuxLabel", false, &p->selinux_label));
     p->scheduler.policy = HULL_SCHED_UNSET;
-    SUBOBJ("scheduler", parse_scheduler, &p->scheduler);
-    SUBOBJ("ioPriority", parse_io_priority, &p->io_priority);
-    SUBOBJ("execCPUAffinity", parse_affinity, p);
+    SJ_SUBOBJ(c, v, "scheduler", parse_scheduler, &p->scheduler);
+    SJ_SUBOBJ(c, v, "ioPriority", parse_io_priority, &p->io_priority);
+    SJ_SUBOBJ(c, v, "execCPUAffinity", parse_affinity, p);
     return 0;
 }

@@ -205,26 +205,15 @@ static int parse_rdma(struct sj *c, yajl_val res, struct hull_resources *r) {
     return 0;
 }
 
-#define SUBOBJ(key, fn)                                           \
-    do {                                                          \
-        yajl_val _o;                                              \
-        SJ_TRY(sj_obj(c, v, key, false, &_o));                    \
-        if (_o) {                                                 \
-            size_t _m = sj_push_key(c, key);                      \
-            SJ_TRY(fn(c, _o, r));                                 \
-            sj_pop(c, _m);                                        \
-        }                                                         \
-    } while (0)
-
 int sj_parse_resources(struct sj *c, yajl_val v, struct hull_resources *r) {
     r->present = true;
     SJ_TRY(parse_device_rules(c, v, r));
-    SUBOBJ("memory", parse_memory);
-    SUBOBJ("cpu", parse_cpu);
-    SUBOBJ("pids", parse_pids);
-    SUBOBJ("blockIO", parse_block_io);
+    SJ_SUBOBJ(c, v, "memory", parse_memory, r);
+    SJ_SUBOBJ(c, v, "cpu", parse_cpu, r);
+    SJ_SUBOBJ(c, v, "pids", parse_pids, r);
+    SJ_SUBOBJ(c, v, "blockIO", parse_block_io, r);
     SJ_TRY(parse_hugepages(c, v, r));
-    SUBOBJ("network", parse_network);
+    SJ_SUBOBJ(c, v, "network", parse_network, r);
     SJ_TRY(parse_rdma(c, v, r));
     SJ_TRY(sj_map(c, v, "unified", &r->unified, &r->n_unified));
     return 0;

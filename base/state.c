@@ -84,33 +84,24 @@ int hull_state_open(const char *root, const char *id, int *dir_fd, struct hull_e
 
 /* ---- serialisation ---------------------------------------------------- */
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 static void gen_common(yajl_gen g, const struct hull_state *st, enum hull_status status) {
-    GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
-    GSTR(g, "id"); GSTR(g, st->id);
-    GSTR(g, "status"); GSTR(g, hull_status_name(status));
-    GSTR(g, "pid"); yajl_gen_integer(g, status == HULL_STOPPED ? 0 : st->pid);
-    GSTR(g, "bundle"); GSTR(g, st->bundle);
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
+    jg_kstr(g, "id", st->id);
+    jg_kstr(g, "status", hull_status_name(status));
+    jg_kint(g, "pid", status == HULL_STOPPED ? 0 : st->pid);
+    jg_kstr(g, "bundle", st->bundle);
 }
 
 static void gen_annotations(yajl_gen g, const struct hull_state *st) {
-    GSTR(g, "annotations");
+    jg_str(g, "annotations");
     yajl_gen_map_open(g);
     for (size_t i = 0; i < st->n_annotations; i++) {
-        GSTR(g, st->annotations[i].key);
-        GSTR(g, st->annotations[i].value);
+        jg_str(g, st->annotations[i].key);
+        jg_str(g, st->annotations[i].value);
     }
     yajl_gen_map_close(g);
-}
-
-static char *gen_finish(yajl_gen g) {
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = strndup((const char *)buf, len);
-    yajl_gen_free(g);
-    return out;
 }
 
 char *hull_state_json(const struct hull_state *st, enum hull_status status, bool pretty, bool extra) {
@@ -121,28 +112,28 @@ char *hull_state_json(const struct hull_state *st, enum hull_status status, bool
     yajl_gen_map_open(g);
     gen_common(g, st, status);
     if (extra) {
-        GSTR(g, "rootfs"); GSTR(g, st->rootfs);
-        GSTR(g, "created"); GSTR(g, st->created);
-        GSTR(g, "owner"); GSTR(g, "");
+        jg_kstr(g, "rootfs", st->rootfs);
+        jg_kstr(g, "created", st->created);
+        jg_kstr(g, "owner", "");
     }
     gen_annotations(g, st);
     yajl_gen_map_close(g);
-    return gen_finish(g);
+    return jg_take(g, false, NULL);
 }
 
 char *hull_seccomp_process_state_json(const char *state_json, pid_t pid, const char *metadata) {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
-    GSTR(g, "fds");
+    jg_kstr(g, "ociVersion", HULL_OCI_VERSION);
+    jg_str(g, "fds");
     yajl_gen_array_open(g);
-    GSTR(g, "seccompFd");
+    jg_str(g, "seccompFd");
     yajl_gen_array_close(g);
-    GSTR(g, "pid"); yajl_gen_integer(g, pid);
-    if (metadata) { GSTR(g, "metadata"); GSTR(g, metadata); }
+    jg_kint(g, "pid", pid);
+    if (metadata) { jg_kstr(g, "metadata", metadata); }
     yajl_gen_map_close(g);
-    char *head = gen_finish(g);
+    char *head = jg_take(g, false, NULL);
     if (!head) return NULL;
     /* splice the already-serialised container state in as "state" */
     size_t hl = strlen(head);
@@ -158,11 +149,11 @@ int hull_state_write(int dir_fd, const struct hull_state *st, struct hull_err *e
     if (!g) return hull_err_set(err, ENOMEM, "state: out of memory");
     yajl_gen_map_open(g);
     gen_common(g, st, st->stored);
-    GSTR(g, "pidStart"); yajl_gen_integer(g, (long long)st->pid_start);
-    GSTR(g, "rootfs"); GSTR(g, st->rootfs);
-    GSTR(g, "created"); GSTR(g, st->created);
-    GSTR(g, "executor"); GSTR(g, st->executor);
-    if (st->cgroup_json) { GSTR(g, "cgroup"); GSTR(g, st->cgroup_json); }
+    jg_kint(g, "pidStart", (long long)st->pid_start);
+    jg_kstr(g, "rootfs", st->rootfs);
+    jg_kstr(g, "created", st->created);
+    jg_kstr(g, "executor", st->executor);
+    if (st->cgroup_json) { jg_kstr(g, "cgroup", st->cgroup_json); }
     gen_annotations(g, st);
     yajl_gen_map_close(g);
     const unsigned char *buf;

@@ -3,6 +3,7 @@
  * v2 = only cgroup2 (or /sys/fs/cgroup itself is cgroup2), v1 = only v1
  * hierarchies, hybrid = both. The result is cached for the process. */
 #include "cgroups/cg_internal.h"
+#include "base/mountinfo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,21 +22,6 @@ bool cg_list_has(const char *list, const char *token) {
         p = *e ? e + 1 : e;
     }
     return false;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s) {
-    char *w = s;
-    for (char *r = s; *r;) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
-            r[3] >= '0' && r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-            r += 4;
-        } else {
-            *w++ = *r++;
-        }
-    }
-    *w = '\0';
 }
 
 /* Subsystem names the kernel knows, to tell controllers from mount options
@@ -97,49 +83,44 @@ static int add_mount(enum cg_kind kind, const char *ctl, const char *mp, const c
     return 0;
 }
 
-static int parse_mountinfo(struct hull_err *err) {
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f) return hull_err_sys(err, "cgroups: /proc/self/mountinfo");
-    char *line = NULL;
-    size_t cap = 0;
-    char *v2_mp = NULL, *v2_root = NULL;
-    int r = 0;
-    while (r == 0 && getline(&line, &cap, f) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-        char *sep = strstr(line, " - ");
-        if (!sep) continue;
-        *sep = '\0';
-        char *rest = sep + 3, *save = NULL;
-        char *fstype = strtok_r(rest, " ", &save);
-        char *source = strtok_r(NULL, " ", &save);
-        char *superopts = strtok_r(NULL, " ", &save);
-        if (!fstype || !source || !superopts) continue;
-        bool v1 = strcmp(fstype, "cgroup") == 0, v2 = strcmp(fstype, "cgroup2") == 0;
-        if (!v1 && !v2) continue;
-        char *s2 = NULL, *fields[5];
-        int nf = 0;
-        for (char *t = strtok_r(line, " ", &s2); t && nf < 5; t = strtok_r(NULL, " ", &s2))
-            fields[nf++] = t;
-        if (nf < 5) continue;
-        unescape(fields[3]);
-        unescape(fields[4]);
-        if (v2) {
-            /* Prefer /sys/fs/cgroup (pure v2), else the first cgroup2 mount. */
-            if (!v2_mp || strcmp(fields[4], "/sys/fs/cgroup") == 0) {
-                free(v2_mp); free(v2_root);
-                v2_mp = strdup(fields[4]);
-                v2_root = strdup(fields[3]);
-            }
-            continue;
+struct scan {
+    char *v2_mp, *v2_root;
+    struct hull_err *err;
+    bool failed;                    /* scan_mount stopped the walk (err is set) */
+};
+
+static int scan_mount(struct hull_mountinfo *m, void *arg) {
+    struct scan *s = arg;
+    bool v1 = strcmp(m->fstype, "cgroup") == 0, v2 = strcmp(m->fstype, "cgroup2") == 0;
+    if (!v1 && !v2) return 0;
+    if (v2) {
+        /* Prefer /sys/fs/cgroup (pure v2), else the first cgroup2 mount. */
+        if (!s->v2_mp || strcmp(m->mount_point, "/sys/fs/cgroup") == 0) {
+            free(s->v2_mp); free(s->v2_root);
+            s->v2_mp = strdup(m->mount_point);
+            s->v2_root = strdup(m->root);
         }
-        _cleanup_free_ char *ctl = v1_controllers(superopts);
-        if (!ctl) { r = hull_err_set(err, ENOMEM, "out of memory"); break; }
-        if (!ctl[0]) continue;
-        if (add_mount(CG_V1, ctl, fields[4], fields[3]) < 0) r = hull_err_set(err, ENOMEM, "out of memory");
+        return 0;
     }
-    free(line);
-    fclose(f);
+    _cleanup_free_ char *ctl = v1_controllers(m->super_options);
+    if (ctl && !ctl[0]) return 0;
+    if (!ctl || add_mount(CG_V1, ctl, m->mount_point, m->root) < 0) {
+        s->failed = true;
+        return hull_err_set(s->err, ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_mountinfo(struct hull_err *err) {
+    _cleanup_close_ int fd = hull_mountinfo_open();
+    if (fd < 0) {
+        errno = -fd;
+        return hull_err_sys(err, "cgroups: /proc/self/mountinfo");
+    }
+    struct scan s = { .err = err };
+    int r = hull_mountinfo_each(fd, scan_mount, &s);
+    if (r < 0 && !s.failed) r = hull_err_set(err, -r, "cgroups: read /proc/self/mountinfo: %s", strerror(-r));
+    char *v2_mp = s.v2_mp, *v2_root = s.v2_root;
     size_t n_v1 = host.n_mounts;
     if (r == 0 && v2_mp && add_mount(CG_V2, "", v2_mp, v2_root ? v2_root : "/") < 0)
         r = hull_err_set(err, ENOMEM, "out of memory");
@@ -164,13 +145,6 @@ const struct cg_host *cg_host_get(struct hull_err *err) {
     }
     host_ready = true;
     return &host;
-}
-
-int hull_cgroup_detect(enum hull_cgroup_mode *mode, struct hull_err *err) {
-    const struct cg_host *h = cg_host_get(err);
-    if (!h) return -ENOENT;
-    *mode = h->mode;
-    return 0;
 }
 
 /* Same controller set, in any order ("cpu,cpuacct" vs "cpuacct,cpu"). */

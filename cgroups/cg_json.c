@@ -6,6 +6,7 @@
  * the state file decides what destroy removes, so it must not steer rmdir
  * anywhere else. */
 #include "cgroups/cg_internal.h"
+#include "base/json_gen.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,46 +17,36 @@ static const char *mode_name(enum hull_cgroup_mode m) {
     return m == HULL_CG_V1 ? "v1" : m == HULL_CG_V2 ? "v2" : "hybrid";
 }
 
-static void gen_str(yajl_gen g, const char *s) {
-    yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 char *hull_cgroup_to_json(const struct hull_cgroup *cg) {
     if (!cg) return NULL;
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    gen_str(g, "mode");
-    gen_str(g, mode_name(cg->mode));
-    gen_str(g, "bpfProgId");
-    yajl_gen_integer(g, cg->bpf_prog_id);
-    gen_str(g, "dirs");
+    jg_str(g, "mode");
+    jg_str(g, mode_name(cg->mode));
+    jg_kint(g, "bpfProgId", cg->bpf_prog_id);
+    jg_str(g, "dirs");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < cg->n_dirs; i++) {
         const struct cg_dir *d = &cg->dirs[i];
         yajl_gen_map_open(g);
-        gen_str(g, "kind");
-        gen_str(g, d->kind == CG_V1 ? "v1" : "v2");
-        gen_str(g, "controllers");
-        gen_str(g, d->controllers);
-        gen_str(g, "mountpoint");
-        gen_str(g, d->mountpoint);
-        gen_str(g, "path");
-        gen_str(g, d->path);
-        gen_str(g, "created");
+        jg_str(g, "kind");
+        jg_str(g, d->kind == CG_V1 ? "v1" : "v2");
+        jg_str(g, "controllers");
+        jg_str(g, d->controllers);
+        jg_str(g, "mountpoint");
+        jg_str(g, d->mountpoint);
+        jg_str(g, "path");
+        jg_str(g, d->path);
+        jg_str(g, "created");
         yajl_gen_array_open(g);
-        for (size_t k = 0; k < d->n_created; k++) gen_str(g, d->created[k]);
+        for (size_t k = 0; k < d->n_created; k++) jg_str(g, d->created[k]);
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    char *out = NULL;
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) out = strndup((const char *)buf, len);
-    yajl_gen_free(g);
-    return out;
+    return jg_take(g, false, NULL);
 }
 
 static bool below(const char *path, const char *mount) {

@@ -150,18 +150,3 @@ struct cg_dir *cg_primary_dir(const struct hull_cgroup *cg) {
     return v2 ? v2 : cg->n_dirs ? &cg->dirs[0] : NULL;
 }
 
-const char *hull_cgroup_path(const struct hull_cgroup *cg, const char *controller) {
-    if (!cg || !controller) return NULL;
-    if (!controller[0]) {
-        struct cg_dir *v2 = cg_v2_dir(cg);
-        return v2 ? v2->path : NULL;
-    }
-    if (strncmp(controller, "name=", 5) == 0) {
-        for (size_t i = 0; i < cg->n_dirs; i++)
-            if (cg->dirs[i].kind == CG_V1 && cg_list_has(cg->dirs[i].controllers, controller))
-                return cg->dirs[i].path;
-        return NULL;
-    }
-    struct cg_dir *d = cg_owner(cg, controller);
-    return d ? d->path : NULL;
-}

@@ -91,13 +91,3 @@ int hull_cgroup_stats(struct hull_cgroup *cg, struct hull_cgroup_stats *st, stru
     return 0;
 }
 
-int hull_cgroup_oom_kills(struct hull_cgroup *cg, uint64_t *count, struct hull_err *err) {
-    struct cg_dir *d = cg_owner(cg, "memory");
-    if (!d) return hull_err_set(err, ENOTSUP, "cgroup: no memory controller");
-    _cleanup_free_ char *s = NULL;
-    int r = cg_read(d->path, d->kind == CG_V1 ? "memory.oom_control" : "memory.events", &s, err);
-    if (r < 0) return r;
-    *count = 0;
-    cg_keyed(s, "oom_kill", count);
-    return 0;
-}

@@ -15,8 +15,6 @@ enum hull_cgroup_mode { HULL_CG_V1, HULL_CG_V2, HULL_CG_HYBRID };
 
 struct hull_cgroup;   /* opaque */
 
-/* What the host has; cached after the first call. */
-int hull_cgroup_detect(enum hull_cgroup_mode *mode, struct hull_err *err);
 
 /* Resolves cgroupsPath as runc does: absolute ("/a/b") is taken from each
  * hierarchy's root, relative is relative to the caller's own cgroup, NULL or
@@ -58,9 +56,6 @@ void hull_cgroup_free(struct hull_cgroup *cg);
 char *hull_cgroup_to_json(const struct hull_cgroup *cg);
 int hull_cgroup_from_json(const char *json, struct hull_cgroup **out, struct hull_err *err);
 
-/* Absolute host path of the cgroup for one controller ("memory", "pids", ...;
- * "" for the v2 unified dir). NULL when that controller is not available. */
-const char *hull_cgroup_path(const struct hull_cgroup *cg, const char *controller);
 
 /* ---- stats (events --stats, OOM events); added by the cgroups work ----
  * Fields a hierarchy does not offer stay 0; limits read as UINT64_MAX when
@@ -82,8 +77,5 @@ struct hull_cgroup_stats {
 };
 int hull_cgroup_stats(struct hull_cgroup *cg, struct hull_cgroup_stats *st, struct hull_err *err);
 
-/* Number of OOM kills so far (memory.events oom_kill / memory.oom_control
- * oom_kill): `events` polls it and reports {"type":"oom"} when it grows. */
-int hull_cgroup_oom_kills(struct hull_cgroup *cg, uint64_t *count, struct hull_err *err);
 
 #endif

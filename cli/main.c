@@ -162,7 +162,7 @@ int main(int argc, char **argv) {
         case O_DATAROOT: g_opts.data_root = optarg; break;
         case O_ROOTLESS: case O_CRIU: break;   /* accepted for runc compatibility */
         case 'v':
-            printf("hull version %s\nspec: 1.2.0\n", HULL_VERSION);
+            printf("hull version %s\nspec: " HULL_OCI_VERSION "\n", HULL_VERSION);
             return 0;
         case 'h': usage(stdout); return 0;
         default:

@@ -8,19 +8,12 @@
 #include "cli/cli.h"
 #include "base/spec.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static void str_array(yajl_gen g, const char *key, const char *const *v) {
-    GSTR(g, key);
-    yajl_gen_array_open(g);
-    for (; *v; v++) GSTR(g, *v);
-    yajl_gen_array_close(g);
-}
+#include "base/json_gen.h"
 
 static void enabled(yajl_gen g, const char *key, bool on) {
-    GSTR(g, key);
+    jg_str(g, key);
     yajl_gen_map_open(g);
-    GSTR(g, "enabled"); yajl_gen_bool(g, on);
+    jg_kbool(g, "enabled", on);
     yajl_gen_map_close(g);
 }
 
@@ -55,53 +48,53 @@ int verb_features(int argc, char **argv) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    GSTR(g, "ociVersionMin"); GSTR(g, "1.0.0");
-    GSTR(g, "ociVersionMax"); GSTR(g, "1.3.0");
-    str_array(g, "hooks", hooks);
-    str_array(g, "mountOptions", mount_opts);
-    GSTR(g, "linux");
+    jg_kstr(g, "ociVersionMin", "1.0.0");
+    jg_kstr(g, "ociVersionMax", "1.3.0");
+    jg_kstrv(g, "hooks", hooks);
+    jg_kstrv(g, "mountOptions", mount_opts);
+    jg_str(g, "linux");
     yajl_gen_map_open(g);
-    str_array(g, "namespaces", namespaces);
-    GSTR(g, "capabilities");
+    jg_kstrv(g, "namespaces", namespaces);
+    jg_str(g, "capabilities");
     yajl_gen_array_open(g);
     for (int c = 0; c <= hull_cap_last(); c++) {
         const char *name = hull_cap_name(c);
-        if (name) GSTR(g, name);
+        if (name) jg_str(g, name);
     }
     yajl_gen_array_close(g);
-    GSTR(g, "cgroup");
+    jg_str(g, "cgroup");
     yajl_gen_map_open(g);
-    GSTR(g, "v1"); yajl_gen_bool(g, 1);
-    GSTR(g, "v2"); yajl_gen_bool(g, 1);
-    GSTR(g, "systemd"); yajl_gen_bool(g, 0);
-    GSTR(g, "systemdUser"); yajl_gen_bool(g, 0);
-    GSTR(g, "rdma"); yajl_gen_bool(g, 1);
+    jg_kbool(g, "v1", 1);
+    jg_kbool(g, "v2", 1);
+    jg_kbool(g, "systemd", 0);
+    jg_kbool(g, "systemdUser", 0);
+    jg_kbool(g, "rdma", 1);
     yajl_gen_map_close(g);
-    GSTR(g, "seccomp");
+    jg_str(g, "seccomp");
     yajl_gen_map_open(g);
-    GSTR(g, "enabled"); yajl_gen_bool(g, 1);
-    str_array(g, "actions", actions);
-    str_array(g, "operators", operators);
-    str_array(g, "archs", archs);
-    str_array(g, "knownFlags", flags);
-    str_array(g, "supportedFlags", flags);
+    jg_kbool(g, "enabled", 1);
+    jg_kstrv(g, "actions", actions);
+    jg_kstrv(g, "operators", operators);
+    jg_kstrv(g, "archs", archs);
+    jg_kstrv(g, "knownFlags", flags);
+    jg_kstrv(g, "supportedFlags", flags);
     yajl_gen_map_close(g);
     enabled(g, "apparmor", false);
     enabled(g, "selinux", false);
     enabled(g, "intelRdt", false);
-    GSTR(g, "mountExtensions");
+    jg_str(g, "mountExtensions");
     yajl_gen_map_open(g);
     enabled(g, "idmap", false);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
-    GSTR(g, "annotations");
+    jg_str(g, "annotations");
     yajl_gen_map_open(g);
-    GSTR(g, "io.github.hull.version"); GSTR(g, HULL_VERSION);
-    GSTR(g, "io.github.seccomp.libseccomp.version");
+    jg_kstr(g, "io.github.hull.version", HULL_VERSION);
+    jg_str(g, "io.github.seccomp.libseccomp.version");
     char ver[32];
     const struct scmp_version *v = seccomp_version();
     snprintf(ver, sizeof ver, "%u.%u.%u", v->major, v->minor, v->micro);
-    GSTR(g, ver);
+    jg_str(g, ver);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
     const unsigned char *buf;

@@ -155,62 +155,61 @@ int verb_update(int argc, char **argv) {
 
 /* ---- events ---------------------------------------------------------- */
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-#define GKV(g, k, v) do { GSTR(g, k); yajl_gen_integer(g, (long long)(v)); } while (0)
+#include "base/json_gen.h"
 
 
 /* runc's event shape: {"type":"stats","id":...,"data":{cpu,memory,pids,blkio,hugetlb}} */
 static void emit_stats(const char *id, const struct hull_cgroup_stats *s) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_map_open(g);
-    GSTR(g, "type"); GSTR(g, "stats");
-    GSTR(g, "id"); GSTR(g, id);
-    GSTR(g, "data");
+    jg_kstr(g, "type", "stats");
+    jg_kstr(g, "id", id);
+    jg_str(g, "data");
     yajl_gen_map_open(g);
-    GSTR(g, "cpu");
+    jg_str(g, "cpu");
     yajl_gen_map_open(g);
-    GSTR(g, "usage");
+    jg_str(g, "usage");
     yajl_gen_map_open(g);
-    GKV(g, "total", s->cpu.usage_ns);
-    GKV(g, "kernel", s->cpu.system_ns);
-    GKV(g, "user", s->cpu.user_ns);
+    jg_kint(g, "total", s->cpu.usage_ns);
+    jg_kint(g, "kernel", s->cpu.system_ns);
+    jg_kint(g, "user", s->cpu.user_ns);
     yajl_gen_map_close(g);
-    GSTR(g, "throttling");
+    jg_str(g, "throttling");
     yajl_gen_map_open(g);
-    GKV(g, "periods", s->cpu.nr_periods);
-    GKV(g, "throttledPeriods", s->cpu.nr_throttled);
-    GKV(g, "throttledTime", s->cpu.throttled_ns);
-    yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
-    GSTR(g, "memory");
-    yajl_gen_map_open(g);
-    GKV(g, "cache", s->memory.cache);
-    GSTR(g, "usage");
-    yajl_gen_map_open(g);
-    GKV(g, "limit", s->memory.limit);
-    GKV(g, "usage", s->memory.usage);
-    GKV(g, "max", s->memory.max_usage);
-    GKV(g, "failcnt", s->memory.failcnt);
-    yajl_gen_map_close(g);
-    GSTR(g, "swap");
-    yajl_gen_map_open(g);
-    GKV(g, "limit", s->memory.swap_limit);
-    GKV(g, "usage", s->memory.swap_usage);
-    yajl_gen_map_close(g);
-    GSTR(g, "raw");
-    yajl_gen_map_open(g);
-    GKV(g, "oom_kill", s->memory.oom_kill);
+    jg_kint(g, "periods", s->cpu.nr_periods);
+    jg_kint(g, "throttledPeriods", s->cpu.nr_throttled);
+    jg_kint(g, "throttledTime", s->cpu.throttled_ns);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
-    GSTR(g, "pids");
+    jg_str(g, "memory");
     yajl_gen_map_open(g);
-    GKV(g, "current", s->pids.current);
-    GKV(g, "limit", s->pids.limit);
+    jg_kint(g, "cache", s->memory.cache);
+    jg_str(g, "usage");
+    yajl_gen_map_open(g);
+    jg_kint(g, "limit", s->memory.limit);
+    jg_kint(g, "usage", s->memory.usage);
+    jg_kint(g, "max", s->memory.max_usage);
+    jg_kint(g, "failcnt", s->memory.failcnt);
     yajl_gen_map_close(g);
-    GSTR(g, "blkio");
+    jg_str(g, "swap");
+    yajl_gen_map_open(g);
+    jg_kint(g, "limit", s->memory.swap_limit);
+    jg_kint(g, "usage", s->memory.swap_usage);
+    yajl_gen_map_close(g);
+    jg_str(g, "raw");
+    yajl_gen_map_open(g);
+    jg_kint(g, "oom_kill", s->memory.oom_kill);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    jg_str(g, "pids");
+    yajl_gen_map_open(g);
+    jg_kint(g, "current", s->pids.current);
+    jg_kint(g, "limit", s->pids.limit);
+    yajl_gen_map_close(g);
+    jg_str(g, "blkio");
     yajl_gen_map_open(g);
     yajl_gen_map_close(g);
-    GSTR(g, "hugetlb");
+    jg_str(g, "hugetlb");
     yajl_gen_map_open(g);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
@@ -221,8 +220,8 @@ static void emit_stats(const char *id, const struct hull_cgroup_stats *s) {
 static void emit_oom(const char *id) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_map_open(g);
-    GSTR(g, "type"); GSTR(g, "oom");
-    GSTR(g, "id"); GSTR(g, id);
+    jg_kstr(g, "type", "oom");
+    jg_kstr(g, "id", id);
     yajl_gen_map_close(g);
     cli_print_json(g);
 }

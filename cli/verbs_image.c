@@ -13,7 +13,7 @@
 #include "image/image.h"
 #include "vm/guest/rootfs_image.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 struct progress { long long last_ms, start_ms; bool shown; };
 

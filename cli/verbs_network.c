@@ -13,7 +13,7 @@
 #include "lifecycle/container.h"
 #include "lifecycle/ctr_store.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 static int lease_count(const struct hull_network *n) {
     struct hull_lease *v;
@@ -53,11 +53,11 @@ static int net_ls(int argc, char **argv) {
         else if (!json) printf("%-20s  %-8s  %-18s  %-16s  %-24s  %d\n", v[i].name, v[i].bridge, s, gw, s6, cnt);
         else {
             yajl_gen_map_open(g);
-            GSTR(g, "Name"); GSTR(g, v[i].name);
-            GSTR(g, "Bridge"); GSTR(g, v[i].bridge);
-            GSTR(g, "Subnet"); GSTR(g, s);
-            GSTR(g, "Gateway"); GSTR(g, gw);
-            GSTR(g, "Containers"); yajl_gen_integer(g, cnt);
+            jg_kstr(g, "Name", v[i].name);
+            jg_kstr(g, "Bridge", v[i].bridge);
+            jg_kstr(g, "Subnet", s);
+            jg_kstr(g, "Gateway", gw);
+            jg_kint(g, "Containers", cnt);
             yajl_gen_map_close(g);
         }
     }
@@ -208,28 +208,28 @@ static int net_inspect(int argc, char **argv) {
         }
         char b[HULL_CIDR_STRLEN];
         yajl_gen_map_open(g);
-        GSTR(g, "Name"); GSTR(g, n.name);
-        GSTR(g, "Bridge"); GSTR(g, n.bridge);
-        GSTR(g, "Subnet"); GSTR(g, hull_cidr_fmt(&n.subnet, b, sizeof b));
-        GSTR(g, "Gateway"); GSTR(g, hull_ip_fmt(&n.gateway, b, sizeof b));
+        jg_kstr(g, "Name", n.name);
+        jg_kstr(g, "Bridge", n.bridge);
+        jg_kstr(g, "Subnet", hull_cidr_fmt(&n.subnet, b, sizeof b));
+        jg_kstr(g, "Gateway", hull_ip_fmt(&n.gateway, b, sizeof b));
         if (n.subnet6.ip.family) {
-            GSTR(g, "Subnet6"); GSTR(g, hull_cidr_fmt(&n.subnet6, b, sizeof b));
-            GSTR(g, "Gateway6"); GSTR(g, hull_ip_fmt(&n.gateway6, b, sizeof b));
+            jg_kstr(g, "Subnet6", hull_cidr_fmt(&n.subnet6, b, sizeof b));
+            jg_kstr(g, "Gateway6", hull_ip_fmt(&n.gateway6, b, sizeof b));
         }
-        GSTR(g, "Created"); GSTR(g, n.created);
-        GSTR(g, "Containers");
+        jg_kstr(g, "Created", n.created);
+        jg_str(g, "Containers");
         yajl_gen_array_open(g);
         for (size_t k = 0; k < cnt; k++) {
             yajl_gen_map_open(g);
-            GSTR(g, "Id"); GSTR(g, v[k].id);
-            GSTR(g, "Name"); GSTR(g, v[k].name);
-            GSTR(g, "IPv4"); GSTR(g, hull_ip_fmt(&v[k].ip, b, sizeof b));
+            jg_kstr(g, "Id", v[k].id);
+            jg_kstr(g, "Name", v[k].name);
+            jg_kstr(g, "IPv4", hull_ip_fmt(&v[k].ip, b, sizeof b));
             struct hull_ip ip6;
             hull_ipam_ip6(&n, &v[k].ip, &ip6);
-            if (ip6.family) { GSTR(g, "IPv6"); GSTR(g, hull_ip_fmt(&ip6, b, sizeof b)); }
+            if (ip6.family) { jg_kstr(g, "IPv6", hull_ip_fmt(&ip6, b, sizeof b)); }
             struct hull_net_info info;
             if (hull_net_info(cli_data_root(), v[k].id, &info, &err) == 0 && info.ports[0]) {
-                GSTR(g, "Ports"); GSTR(g, info.ports);
+                jg_kstr(g, "Ports", info.ports);
             }
             yajl_gen_map_close(g);
         }

@@ -13,7 +13,7 @@
 #include "lifecycle/container.h"
 #include "base/fsutil.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 void cli_print_json(yajl_gen g) {
     const unsigned char *buf;
@@ -55,7 +55,7 @@ int verb_list(int argc, char **argv) {
         pid_t pid = status == HULL_STOPPED ? 0 : st.pid;
         if (json) {
             yajl_gen_map_open(g);
-            GSTR(g, "ociVersion"); GSTR(g, "1.2.0");
+            GSTR(g, "ociVersion"); GSTR(g, HULL_OCI_VERSION);
             GSTR(g, "id"); GSTR(g, st.id);
             GSTR(g, "pid"); yajl_gen_integer(g, pid);
             GSTR(g, "status"); GSTR(g, hull_status_name(status));

@@ -18,7 +18,7 @@
 #include "lifecycle/ctr_store.h"
 #include "net/net.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 const char *cli_resolve_id(const char *arg) {
     static char full[HULL_ID_MAX];

@@ -71,31 +71,31 @@ static char *index_json(const struct ref_entry *r, const struct desc *m, size_t 
     sscanf(r->platform, "%31[^/]/%31[^/]/%31s", os, arch, variant);
     yajl_gen g = ij_gen_new();
     yajl_gen_map_open(g);
-    ij_gki(g, "schemaVersion", 2);
-    ij_gkv(g, "mediaType", MT_OCI_INDEX);
-    ij_gs(g, "manifests");
+    jg_kint(g, "schemaVersion", 2);
+    jg_kstr(g, "mediaType", MT_OCI_INDEX);
+    jg_str(g, "manifests");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    ij_gkv(g, "mediaType", m->media_type);
-    ij_gkv(g, "digest", m->digest);
-    ij_gki(g, "size", (long long)m->size);
+    jg_kstr(g, "mediaType", m->media_type);
+    jg_kstr(g, "digest", m->digest);
+    jg_kint(g, "size", (long long)m->size);
     if (os[0] && arch[0]) {
-        ij_gs(g, "platform");
+        jg_str(g, "platform");
         yajl_gen_map_open(g);
-        ij_gkv(g, "architecture", arch);
-        ij_gkv(g, "os", os);
-        if (variant[0]) ij_gkv(g, "variant", variant);
+        jg_kstr(g, "architecture", arch);
+        jg_kstr(g, "os", os);
+        if (variant[0]) jg_kstr(g, "variant", variant);
         yajl_gen_map_close(g);
     }
-    ij_gs(g, "annotations");
+    jg_str(g, "annotations");
     yajl_gen_map_open(g);
-    ij_gkv(g, "io.containerd.image.name", full);
-    ij_gkv(g, "org.opencontainers.image.ref.name", r->tag);
+    jg_kstr(g, "io.containerd.image.name", full);
+    jg_kstr(g, "org.opencontainers.image.ref.name", r->tag);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    return ij_gen_take(g, len);
+    return jg_take(g, false, len);
 }
 
 static int write_archive(struct exp *x, struct hull_image_store *s, const struct ref_entry *r,

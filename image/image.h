@@ -33,7 +33,6 @@ const char *hull_image_default_root(void);
 /* Creates the layout under root if missing. */
 int hull_image_store_open(const char *root, struct hull_image_store **out, struct hull_err *err);
 void hull_image_store_close(struct hull_image_store *s);
-const char *hull_image_store_root(const struct hull_image_store *s);
 
 /* One reference in the index. */
 struct hull_image_summary {

@@ -9,6 +9,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "base/json_gen.h"
 #include "image/image.h"
 
 #define MT_OCI_INDEX     "application/vnd.oci.image.index.v1+json"
@@ -82,12 +83,13 @@ const char *ij_str(yajl_val obj, const char *key);
 /* NULL-terminated copy of a string array field (absent: NULL, n 0). */
 int ij_strv(yajl_val obj, const char *key, char ***out, size_t *n, const char *what,
             struct hull_err *err);
-void ij_gs(yajl_gen g, const char *s);            /* string */
-void ij_gkv(yajl_gen g, const char *k, const char *v);   /* "k": "v" */
-void ij_gki(yajl_gen g, const char *k, long long v);
+/* A generator that does not re-check UTF-8 (digests, names and tags were checked on the way in). */
 yajl_gen ij_gen_new(void);
-/* Copies the generated text (malloc'd) and frees g. */
-char *ij_gen_take(yajl_gen g, size_t *len);
+/* The older spellings of base/json_gen.h's writers (import_docker.c still uses them). */
+#define ij_gs(g, s) jg_str((g), (s))
+#define ij_gkv(g, k, v) jg_kstr((g), (k), (v))
+#define ij_gki(g, k, v) jg_kint((g), (k), (v))
+#define ij_gen_take(g, len) jg_take((g), false, (len))
 
 /* ---- manifest.c ---- */
 struct desc {
@@ -107,7 +109,6 @@ struct manifest {
 };
 int manifest_parse(const char *text, const char *what, struct manifest *m, struct hull_err *err);
 void manifest_free(struct manifest *m);
-bool media_is_index(const char *mt);
 bool media_is_manifest(const char *mt);
 /* The layer media types we can unpack (plain, gzip, zstd; OCI and docker). */
 bool media_is_layer(const char *mt);

@@ -65,19 +65,3 @@ yajl_gen ij_gen_new(void) {
     return g;
 }
 
-void ij_gs(yajl_gen g, const char *s) { yajl_gen_string(g, (const unsigned char *)s, strlen(s)); }
-void ij_gkv(yajl_gen g, const char *k, const char *v) { ij_gs(g, k); ij_gs(g, v); }
-void ij_gki(yajl_gen g, const char *k, long long v) { ij_gs(g, k); yajl_gen_integer(g, v); }
-
-char *ij_gen_take(yajl_gen g, size_t *len) {
-    const unsigned char *buf;
-    size_t l = 0;
-    char *r = NULL;
-    if (yajl_gen_get_buf(g, &buf, &l) == yajl_gen_status_ok && (r = malloc(l + 1))) {
-        memcpy(r, buf, l);
-        r[l] = '\0';
-        if (len) *len = l;
-    }
-    yajl_gen_free(g);
-    return r;
-}

@@ -7,10 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool media_is_index(const char *mt) {
-    return strcmp(mt, MT_OCI_INDEX) == 0 || strcmp(mt, MT_DOCKER_LIST) == 0;
-}
-
 bool media_is_manifest(const char *mt) {
     return strcmp(mt, MT_OCI_MANIFEST) == 0 || strcmp(mt, MT_DOCKER_MANIFEST) == 0;
 }

@@ -165,22 +165,22 @@ int refs_save(struct hull_image_store *s, const struct ref_entry *v, size_t n, s
     yajl_gen g = ij_gen_new();
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    ij_gki(g, "version", 1);
-    ij_gs(g, "images");
+    jg_kint(g, "version", 1);
+    jg_str(g, "images");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < n; i++) {
         yajl_gen_map_open(g);
-        ij_gkv(g, "name", sorted[i].name);
-        ij_gkv(g, "tag", sorted[i].tag);
-        ij_gkv(g, "digest", sorted[i].digest);
-        ij_gkv(g, "platform", sorted[i].platform);
+        jg_kstr(g, "name", sorted[i].name);
+        jg_kstr(g, "tag", sorted[i].tag);
+        jg_kstr(g, "digest", sorted[i].digest);
+        jg_kstr(g, "platform", sorted[i].platform);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
     free(sorted);
     size_t len;
-    char *text = ij_gen_take(g, &len);
+    char *text = jg_take(g, false, &len);
     if (!text) return hull_err_set(err, ENOMEM, "image store: out of memory");
     int rc = hull_write_file_atomic(s->root_fd, REFS_FILE, text, len, 0600);
     free(text);

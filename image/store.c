@@ -72,8 +72,6 @@ void hull_image_store_close(struct hull_image_store *s) {
     free(s);
 }
 
-const char *hull_image_store_root(const struct hull_image_store *s) { return s->root; }
-
 int store_lock(int fd, int how, const char *what, struct hull_err *err) {
     while (flock(fd, how) < 0) {
         if (errno != EINTR) return hull_err_sys(err, "image store: lock %s", what);

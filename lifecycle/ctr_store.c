@@ -16,7 +16,7 @@
 #include "base/fsutil.h"
 #include "base/state.h"
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 void hull_ctr_path(const struct hull_ctr *c, const char *rel, char *out, size_t len) {
     snprintf(out, len, "%s/%s", c->dir, rel);
@@ -30,17 +30,17 @@ int hull_ctr_save(const struct hull_ctr *c, struct hull_err *err) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    GSTR(g, "id"); GSTR(g, c->id);
-    GSTR(g, "name"); GSTR(g, c->name);
-    GSTR(g, "image"); GSTR(g, c->image);
-    GSTR(g, "imageDigest"); GSTR(g, c->image_digest);
-    GSTR(g, "command"); GSTR(g, c->command);
-    GSTR(g, "created"); GSTR(g, c->created);
-    GSTR(g, "finished"); GSTR(g, c->finished);
-    GSTR(g, "status"); GSTR(g, c->status);
-    GSTR(g, "exitCode"); yajl_gen_integer(g, c->exit_code);
-    GSTR(g, "monitorPid"); yajl_gen_integer(g, c->monitor_pid);
-    GSTR(g, "autoRemove"); yajl_gen_bool(g, c->auto_remove);
+    jg_kstr(g, "id", c->id);
+    jg_kstr(g, "name", c->name);
+    jg_kstr(g, "image", c->image);
+    jg_kstr(g, "imageDigest", c->image_digest);
+    jg_kstr(g, "command", c->command);
+    jg_kstr(g, "created", c->created);
+    jg_kstr(g, "finished", c->finished);
+    jg_kstr(g, "status", c->status);
+    jg_kint(g, "exitCode", c->exit_code);
+    jg_kint(g, "monitorPid", c->monitor_pid);
+    jg_kbool(g, "autoRemove", c->auto_remove);
     yajl_gen_map_close(g);
     const unsigned char *buf;
     size_t len;

@@ -54,6 +54,7 @@
 #include <sys/utsname.h>
 
 #include "linux/process.h"
+#include "base/json_gen.h"
 #include "base/spec.h"
 
 #define CAPBIT(c) (UINT64_C(1) << (c))
@@ -182,22 +183,19 @@ static const struct cap_rule cap_rules[] = {
 #define CLONE_NS_MASK (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
                        CLONE_NEWPID | CLONE_NEWNET)
 
-static void str(yajl_gen g, const char *s) { yajl_gen_string(g, (const unsigned char *)s, strlen(s)); }
-
 static void names_open(yajl_gen g) {
     yajl_gen_map_open(g);
-    str(g, "names");
+    jg_str(g, "names");
     yajl_gen_array_open(g);
 }
 
 /* Closes the names array and writes the action (+ errnoRet when > 0). */
 static void names_close(yajl_gen g, const char *action, int errno_ret) {
     yajl_gen_array_close(g);
-    str(g, "action");
-    str(g, action);
+    jg_str(g, "action");
+    jg_str(g, action);
     if (errno_ret > 0) {
-        str(g, "errnoRet");
-        yajl_gen_integer(g, errno_ret);
+        jg_kint(g, "errnoRet", errno_ret);
     }
 }
 
@@ -205,19 +203,16 @@ static void names_close(yajl_gen g, const char *action, int errno_ret) {
 static void arg_rule(yajl_gen g, const char *name, unsigned index, unsigned long long value,
                      unsigned long long value_two, const char *op) {
     names_open(g);
-    str(g, name);
+    jg_str(g, name);
     names_close(g, "SCMP_ACT_ALLOW", 0);
-    str(g, "args");
+    jg_str(g, "args");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    str(g, "index");
-    yajl_gen_integer(g, index);
-    str(g, "value");
-    yajl_gen_integer(g, (long long)value);
-    str(g, "valueTwo");
-    yajl_gen_integer(g, (long long)value_two);
-    str(g, "op");
-    str(g, op);
+    jg_kint(g, "index", index);
+    jg_kint(g, "value", (long long)value);
+    jg_kint(g, "valueTwo", (long long)value_two);
+    jg_str(g, "op");
+    jg_str(g, op);
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
@@ -228,25 +223,24 @@ void hull_default_seccomp_gen(yajl_gen g, uint64_t caps) {
     bool sys_admin = caps & CAPBIT(CAP_SYS_ADMIN);
 
     yajl_gen_map_open(g);
-    str(g, "defaultAction");
-    str(g, "SCMP_ACT_ERRNO");
-    str(g, "defaultErrnoRet");
-    yajl_gen_integer(g, 1);                  /* EPERM */
-    str(g, "architectures");
+    jg_str(g, "defaultAction");
+    jg_str(g, "SCMP_ACT_ERRNO");
+    jg_kint(g, "defaultErrnoRet", 1);                  /* EPERM */
+    jg_str(g, "architectures");
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) str(g, arches[i]);
+    for (size_t i = 0; i < sizeof arches / sizeof arches[0]; i++) jg_str(g, arches[i]);
     yajl_gen_array_close(g);
 
-    str(g, "syscalls");
+    jg_str(g, "syscalls");
     yajl_gen_array_open(g);
 
     names_open(g);
-    for (const char *const *n = allowed; *n; n++) str(g, *n);
+    for (const char *const *n = allowed; *n; n++) jg_str(g, *n);
     /* ptrace can no longer bypass seccomp since 4.8 (docker's minKernel). */
     if (hull_kernel_at_least(4, 8)) {
-        str(g, "ptrace");
-        str(g, "process_vm_readv");
-        str(g, "process_vm_writev");
+        jg_str(g, "ptrace");
+        jg_str(g, "process_vm_readv");
+        jg_str(g, "process_vm_writev");
     }
     names_close(g, "SCMP_ACT_ALLOW", 0);
     yajl_gen_map_close(g);
@@ -255,7 +249,7 @@ void hull_default_seccomp_gen(yajl_gen g, uint64_t caps) {
     for (size_t i = 0; i < sizeof cap_rules / sizeof cap_rules[0]; i++) {
         if (!(caps & CAPBIT(cap_rules[i].cap))) continue;
         names_open(g);
-        for (const char *const *n = cap_rules[i].names; *n; n++) str(g, *n);
+        for (const char *const *n = cap_rules[i].names; *n; n++) jg_str(g, *n);
         names_close(g, "SCMP_ACT_ALLOW", 0);
         yajl_gen_map_close(g);
     }
@@ -266,7 +260,7 @@ void hull_default_seccomp_gen(yajl_gen g, uint64_t caps) {
         arg_rule(g, "unshare", 0, CLONE_NS_MASK | CLONE_NEWTIME, 0, "SCMP_CMP_MASKED_EQ");
         /* ENOSYS, not EPERM: glibc then falls back to clone, which is filtered above. */
         names_open(g);
-        str(g, "clone3");
+        jg_str(g, "clone3");
         names_close(g, "SCMP_ACT_ERRNO", 38);
         yajl_gen_map_close(g);
     }
@@ -294,29 +288,24 @@ int hull_cap_parse_loose(const char *in) {
     return c < 0 || c > hull_cap_last() ? -2 : c;
 }
 
-/* A generator plus "something failed": checked once when the output is taken. */
-struct pg { yajl_gen g; bool bad; };
-static void chk(struct pg *x, yajl_gen_status st) { if (st != yajl_gen_status_ok) x->bad = true; }
-static void s_(struct pg *x, const char *s) { chk(x, yajl_gen_string(x->g, (const unsigned char *)s, strlen(s))); }
-
 /* Re-emits a parsed JSON value; numbers keep their text so uint64 masks survive. */
-static void gen_tree(struct pg *x, yajl_val v, int depth) {
+static void gen_tree(struct jg_doc *x, yajl_val v, int depth) {
     if (depth > 64) { x->bad = true; return; }
-    if (YAJL_IS_STRING(v)) s_(x, v->u.string);
-    else if (YAJL_IS_NUMBER(v)) chk(x, yajl_gen_number(x->g, v->u.number.r, strlen(v->u.number.r)));
-    else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) chk(x, yajl_gen_bool(x->g, YAJL_IS_TRUE(v)));
+    if (YAJL_IS_STRING(v)) jd_str(x, v->u.string);
+    else if (YAJL_IS_NUMBER(v)) jd_chk(x, yajl_gen_number(x->g, v->u.number.r, strlen(v->u.number.r)));
+    else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) jd_chk(x, yajl_gen_bool(x->g, YAJL_IS_TRUE(v)));
     else if (YAJL_IS_ARRAY(v)) {
-        chk(x, yajl_gen_array_open(x->g));
+        jd_chk(x, yajl_gen_array_open(x->g));
         for (size_t i = 0; i < v->u.array.len; i++) gen_tree(x, v->u.array.values[i], depth + 1);
-        chk(x, yajl_gen_array_close(x->g));
+        jd_chk(x, yajl_gen_array_close(x->g));
     } else if (YAJL_IS_OBJECT(v)) {
-        chk(x, yajl_gen_map_open(x->g));
+        jd_chk(x, yajl_gen_map_open(x->g));
         for (size_t i = 0; i < v->u.object.len; i++) {
-            s_(x, v->u.object.keys[i]);
+            jd_str(x, v->u.object.keys[i]);
             gen_tree(x, v->u.object.values[i], depth + 1);
         }
-        chk(x, yajl_gen_map_close(x->g));
-    } else chk(x, yajl_gen_null(x->g));
+        jd_chk(x, yajl_gen_map_close(x->g));
+    } else jd_chk(x, yajl_gen_null(x->g));
 }
 
 static yajl_val field(yajl_val obj, const char *key) {
@@ -364,61 +353,61 @@ static bool docker_cond(yajl_val cond, uint64_t caps, bool include) {
 /* A profile file as an OCI linux.seccomp object. OCI-format keys pass
  * through; docker's extras are evaluated for this container: archMap picks
  * the x86_64 entry, includes/excludes filter rules, "name" becomes "names". */
-static void gen_profile(struct pg *x, yajl_val p, uint64_t caps) {
+static void gen_profile(struct jg_doc *x, yajl_val p, uint64_t caps) {
     static const char *const pass[] = { "defaultAction", "defaultErrnoRet", "architectures", "flags",
                                         "listenerPath", "listenerMetadata" };
-    chk(x, yajl_gen_map_open(x->g));
+    jd_chk(x, yajl_gen_map_open(x->g));
     for (size_t i = 0; i < sizeof pass / sizeof pass[0]; i++) {
         yajl_val v = field(p, pass[i]);
-        if (v) { s_(x, pass[i]); gen_tree(x, v, 1); }
+        if (v) { jd_str(x, pass[i]); gen_tree(x, v, 1); }
     }
     yajl_val am = field(p, "archMap");
     if (!field(p, "architectures") && YAJL_IS_ARRAY(am)) {
         for (size_t i = 0; i < am->u.array.len; i++) {
             yajl_val e = am->u.array.values[i], a = field(e, "architecture");
             if (!YAJL_IS_STRING(a) || strcmp(a->u.string, "SCMP_ARCH_X86_64") != 0) continue;
-            s_(x, "architectures");
-            chk(x, yajl_gen_array_open(x->g));
+            jd_str(x, "architectures");
+            jd_chk(x, yajl_gen_array_open(x->g));
             gen_tree(x, a, 1);
             yajl_val sub = field(e, "subArchitectures");
             for (size_t k = 0; YAJL_IS_ARRAY(sub) && k < sub->u.array.len; k++) gen_tree(x, sub->u.array.values[k], 1);
-            chk(x, yajl_gen_array_close(x->g));
+            jd_chk(x, yajl_gen_array_close(x->g));
             break;
         }
     }
     yajl_val sc = field(p, "syscalls");
-    if (sc && !YAJL_IS_ARRAY(sc)) { s_(x, "syscalls"); gen_tree(x, sc, 1); }   /* parser reports the type */
+    if (sc && !YAJL_IS_ARRAY(sc)) { jd_str(x, "syscalls"); gen_tree(x, sc, 1); }   /* parser reports the type */
     else if (sc) {
-        s_(x, "syscalls");
-        chk(x, yajl_gen_array_open(x->g));
+        jd_str(x, "syscalls");
+        jd_chk(x, yajl_gen_array_open(x->g));
         for (size_t i = 0; i < sc->u.array.len; i++) {
             yajl_val r = sc->u.array.values[i];
             if (!YAJL_IS_OBJECT(r)) { gen_tree(x, r, 2); continue; }
             if (!docker_cond(field(r, "includes"), caps, true) || !docker_cond(field(r, "excludes"), caps, false))
                 continue;
-            chk(x, yajl_gen_map_open(x->g));
+            jd_chk(x, yajl_gen_map_open(x->g));
             yajl_val names = field(r, "names"), name = field(r, "name");
-            if (names) { s_(x, "names"); gen_tree(x, names, 3); }
+            if (names) { jd_str(x, "names"); gen_tree(x, names, 3); }
             else if (name) {
-                s_(x, "names");
-                chk(x, yajl_gen_array_open(x->g));
+                jd_str(x, "names");
+                jd_chk(x, yajl_gen_array_open(x->g));
                 gen_tree(x, name, 3);
-                chk(x, yajl_gen_array_close(x->g));
+                jd_chk(x, yajl_gen_array_close(x->g));
             }
             static const char *const rk[] = { "action", "errnoRet", "args" };
             for (size_t k = 0; k < 3; k++) {
                 yajl_val v = field(r, rk[k]);
-                if (v) { s_(x, rk[k]); gen_tree(x, v, 3); }
+                if (v) { jd_str(x, rk[k]); gen_tree(x, v, 3); }
             }
-            chk(x, yajl_gen_map_close(x->g));
+            jd_chk(x, yajl_gen_map_close(x->g));
         }
-        chk(x, yajl_gen_array_close(x->g));
+        jd_chk(x, yajl_gen_array_close(x->g));
     }
-    chk(x, yajl_gen_map_close(x->g));
+    jd_chk(x, yajl_gen_map_close(x->g));
 }
 
 bool hull_seccomp_profile_gen(yajl_gen g, yajl_val profile, uint64_t caps) {
-    struct pg x = { .g = g };
+    struct jg_doc x = { .g = g };
     gen_profile(&x, profile, caps);
     return !x.bad;
 }
@@ -435,17 +424,17 @@ int hull_seccomp_profile_parse(const char *text, const char *what, uint64_t caps
     }
     /* Checked on its own, wrapped in a minimal document, so errors name the
      * profile rather than a field of the whole generated config.json. */
-    struct pg x = { .g = yajl_gen_alloc(NULL) };
+    struct jg_doc x = { .g = yajl_gen_alloc(NULL) };
     if (!x.g) { yajl_tree_free(p); return hull_err_set(err, ENOMEM, "out of memory"); }
-    chk(&x, yajl_gen_map_open(x.g));
-    s_(&x, "ociVersion");
-    s_(&x, "1.2.0");
-    s_(&x, "linux");
-    chk(&x, yajl_gen_map_open(x.g));
-    s_(&x, "seccomp");
+    jd_chk(&x, yajl_gen_map_open(x.g));
+    jd_str(&x, "ociVersion");
+    jd_str(&x, HULL_OCI_VERSION);
+    jd_str(&x, "linux");
+    jd_chk(&x, yajl_gen_map_open(x.g));
+    jd_str(&x, "seccomp");
     gen_profile(&x, p, caps);
-    chk(&x, yajl_gen_map_close(x.g));
-    chk(&x, yajl_gen_map_close(x.g));
+    jd_chk(&x, yajl_gen_map_close(x.g));
+    jd_chk(&x, yajl_gen_map_close(x.g));
     const unsigned char *buf;
     size_t len;
     struct hull_spec *spec = NULL;

@@ -20,6 +20,7 @@
 #include "linux/process.h"
 #include "lifecycle/default_profile.h"
 #include "base/fsutil.h"
+#include "base/json_gen.h"
 #include "lifecycle/image_user.h"
 #include "base/spec.h"
 
@@ -119,42 +120,15 @@ static int compute_caps(const struct hull_run_opts *o, uint64_t *out, struct hul
 
 /* ---- JSON output ------------------------------------------------------------- */
 
-struct gen { yajl_gen g; bool bad; };
+/* A struct jg_doc (base/json_gen.h): any failed call (invalid UTF-8 from an
+ * image, generator misuse) marks the document bad; checked once at the end. */
 
-/* Any failed call (invalid UTF-8 from an image, generator misuse) marks the
- * document bad; checked once at the end. */
-static void chk(struct gen *x, yajl_gen_status st) { if (st != yajl_gen_status_ok) x->bad = true; }
-static void s_(struct gen *x, const char *s) { chk(x, yajl_gen_string(x->g, (const unsigned char *)s, strlen(s))); }
-static void k_s(struct gen *x, const char *k, const char *v) { s_(x, k); s_(x, v); }
-static void k_i(struct gen *x, const char *k, long long v) { s_(x, k); chk(x, yajl_gen_integer(x->g, v)); }
-static void k_b(struct gen *x, const char *k, bool v) { s_(x, k); chk(x, yajl_gen_bool(x->g, v)); }
-static void k_strv(struct gen *x, const char *k, char *const *v, size_t n) {
-    s_(x, k);
-    chk(x, yajl_gen_array_open(x->g));
-    for (size_t i = 0; i < n; i++) s_(x, v[i]);
-    chk(x, yajl_gen_array_close(x->g));
-}
-static void k_open(struct gen *x, const char *k) { s_(x, k); chk(x, yajl_gen_map_open(x->g)); }
-static void close_map(struct gen *x) { chk(x, yajl_gen_map_close(x->g)); }
-
-static void k_caps(struct gen *x, const char *k, uint64_t caps) {
-    s_(x, k);
-    chk(x, yajl_gen_array_open(x->g));
+static void k_caps(struct jg_doc *x, const char *k, uint64_t caps) {
+    jd_str(x, k);
+    jd_chk(x, yajl_gen_array_open(x->g));
     for (int c = 0; c <= hull_cap_last(); c++)
-        if ((caps & CAPBIT(c)) && hull_cap_name(c)) s_(x, hull_cap_name(c));
-    chk(x, yajl_gen_array_close(x->g));
-}
-
-static char *gen_finish(struct gen *x) {
-    const unsigned char *buf;
-    size_t len;
-    char *out = NULL;
-    if (!x->bad && yajl_gen_get_buf(x->g, &buf, &len) == yajl_gen_status_ok && (out = malloc(len + 2))) {
-        memcpy(out, buf, len);
-        out[len] = '\n';
-        out[len + 1] = '\0';
-    }
-    return out;
+        if ((caps & CAPBIT(c)) && hull_cap_name(c)) jd_str(x, hull_cap_name(c));
+    jd_chk(x, yajl_gen_array_close(x->g));
 }
 
 static int load_seccomp_file(const char *path, uint64_t caps, yajl_val *out, struct hull_err *err) {
@@ -169,16 +143,16 @@ static int load_seccomp_file(const char *path, uint64_t caps, yajl_val *out, str
 
 /* ---- the document ------------------------------------------------------------ */
 
-static void gen_mount(struct gen *x, const char *dest, const char *type, const char *src,
+static void gen_mount(struct jg_doc *x, const char *dest, const char *type, const char *src,
                       const char *const *opts) {
-    chk(x, yajl_gen_map_open(x->g));
-    k_s(x, "destination", dest);
-    k_s(x, "type", type);
-    k_s(x, "source", src);
+    jd_chk(x, yajl_gen_map_open(x->g));
+    jd_kstr(x, "destination", dest);
+    jd_kstr(x, "type", type);
+    jd_kstr(x, "source", src);
     size_t n = 0;
     while (opts && opts[n]) n++;
-    if (n) k_strv(x, "options", (char *const *)opts, n);
-    close_map(x);
+    if (n) jd_kstrn(x, "options", (char *const *)opts, n);
+    jd_close(x);
 }
 
 static bool volume_covers(const struct hull_run_opts *o, const char *dest) {
@@ -200,9 +174,9 @@ static const struct { const char *dest, *type, *src; const char *const *opts; } 
       (const char *const[]){ "nosuid", "noexec", "nodev", "relatime", "ro", NULL } },
 };
 
-static void gen_mounts(struct gen *x, const struct hull_run_opts *o) {
-    s_(x, "mounts");
-    chk(x, yajl_gen_array_open(x->g));
+static void gen_mounts(struct jg_doc *x, const struct hull_run_opts *o) {
+    jd_str(x, "mounts");
+    jd_chk(x, yajl_gen_array_open(x->g));
     /* A -v onto a default destination replaces that default, as in docker. */
     for (size_t i = 0; i < sizeof default_mounts / sizeof default_mounts[0]; i++) {
         const typeof(default_mounts[0]) *d = &default_mounts[i];
@@ -221,7 +195,7 @@ static void gen_mounts(struct gen *x, const struct hull_run_opts *o) {
         const char *rw[] = { "rbind", "rprivate", NULL }, *ro[] = { "rbind", "rprivate", "ro", NULL };
         gen_mount(x, o->volumes[i].ctr, "bind", o->volumes[i].host, o->volumes[i].ro ? ro : rw);
     }
-    chk(x, yajl_gen_array_close(x->g));
+    jd_chk(x, yajl_gen_array_close(x->g));
 }
 
 static int check_volumes(const struct hull_run_opts *o, struct hull_err *err) {
@@ -296,14 +270,14 @@ static bool derived_key(const char *k) {
            strcmp(k, "org.opencontainers.image.exposedPorts") == 0;
 }
 
-static void gen_annotations(struct gen *x, const struct hull_image_config *img, const struct hull_run_opts *o) {
-    k_open(x, "annotations");
+static void gen_annotations(struct jg_doc *x, const struct hull_image_config *img, const struct hull_run_opts *o) {
+    jd_kopen(x, "annotations");
     /* Labels under run.oci./io.hull. would let an image steer the runtime
      * (run.oci.handler picks the executor): those keys are ours alone. */
     for (size_t i = 0; i < img->n_labels; i++)
         if (img->labels[i].key && img->labels[i].value && !derived_key(img->labels[i].key))
-            k_s(x, img->labels[i].key, img->labels[i].value);
-    if (img->stop_signal && *img->stop_signal) k_s(x, "org.opencontainers.image.stopSignal", img->stop_signal);
+            jd_kstr(x, img->labels[i].key, img->labels[i].value);
+    if (img->stop_signal && *img->stop_signal) jd_kstr(x, "org.opencontainers.image.stopSignal", img->stop_signal);
     if (img->n_exposed_ports) {
         size_t len = 1;
         for (size_t i = 0; i < img->n_exposed_ports; i++) len += strlen(img->exposed_ports[i]) + 1;
@@ -312,19 +286,19 @@ static void gen_annotations(struct gen *x, const struct hull_image_config *img, 
             if (i) strcat(j, ",");
             strcat(j, img->exposed_ports[i]);
         }
-        if (j) k_s(x, "org.opencontainers.image.exposedPorts", j);
+        if (j) jd_kstr(x, "org.opencontainers.image.exposedPorts", j);
         else x->bad = true;
         free(j);
     }
     if (img->ref.name[0]) {
         char ref[400];
         snprintf(ref, sizeof ref, "%s:%s", img->ref.name, img->ref.tag[0] ? img->ref.tag : "latest");
-        k_s(x, "io.hull.image.ref", ref);
+        jd_kstr(x, "io.hull.image.ref", ref);
     }
-    if (img->ref.digest[0]) k_s(x, "io.hull.image.digest", img->ref.digest);
-    if (o->name && *o->name) k_s(x, "io.hull.container.name", o->name);
-    if (o->vm) k_s(x, "run.oci.handler", "vm");
-    close_map(x);
+    if (img->ref.digest[0]) jd_kstr(x, "io.hull.image.digest", img->ref.digest);
+    if (o->name && *o->name) jd_kstr(x, "io.hull.container.name", o->name);
+    if (o->vm) jd_kstr(x, "run.oci.handler", "vm");
+    jd_close(x);
 }
 
 /* RLIMIT_NOFILE: docker's 1048576, never above our own hard limit (without
@@ -336,86 +310,86 @@ static unsigned long long nofile_limit(void) {
     return rl.rlim_max;
 }
 
-static void gen_process(struct gen *x, const struct hull_run_opts *o, const struct strv *args,
+static void gen_process(struct jg_doc *x, const struct hull_run_opts *o, const struct strv *args,
                         const struct strv *env, const char *cwd, const struct hull_ids *ids, uint64_t caps) {
-    k_open(x, "process");
-    k_b(x, "terminal", o->tty);
-    k_open(x, "user");
-    k_i(x, "uid", ids->uid);
-    k_i(x, "gid", ids->gid);
+    jd_kopen(x, "process");
+    jd_kbool(x, "terminal", o->tty);
+    jd_kopen(x, "user");
+    jd_kint(x, "uid", ids->uid);
+    jd_kint(x, "gid", ids->gid);
     if (ids->n_sgids) {
-        s_(x, "additionalGids");
-        chk(x, yajl_gen_array_open(x->g));
-        for (size_t i = 0; i < ids->n_sgids; i++) chk(x, yajl_gen_integer(x->g, ids->sgids[i]));
-        chk(x, yajl_gen_array_close(x->g));
+        jd_str(x, "additionalGids");
+        jd_chk(x, yajl_gen_array_open(x->g));
+        for (size_t i = 0; i < ids->n_sgids; i++) jd_chk(x, yajl_gen_integer(x->g, ids->sgids[i]));
+        jd_chk(x, yajl_gen_array_close(x->g));
     }
-    close_map(x);
-    k_strv(x, "args", args->v, args->n);
-    k_strv(x, "env", env->v, env->n);
-    k_s(x, "cwd", cwd);
+    jd_close(x);
+    jd_kstrn(x, "args", args->v, args->n);
+    jd_kstrn(x, "env", env->v, env->n);
+    jd_kstr(x, "cwd", cwd);
     /* A non-root user keeps no effective caps after exec anyway; inheritable
      * and ambient stay empty so nothing leaks into setuid-less children. */
-    k_open(x, "capabilities");
+    jd_kopen(x, "capabilities");
     k_caps(x, "bounding", caps);
     k_caps(x, "effective", caps);
     k_caps(x, "permitted", caps);
-    close_map(x);
-    s_(x, "rlimits");
-    chk(x, yajl_gen_array_open(x->g));
-    chk(x, yajl_gen_map_open(x->g));
+    jd_close(x);
+    jd_str(x, "rlimits");
+    jd_chk(x, yajl_gen_array_open(x->g));
+    jd_chk(x, yajl_gen_map_open(x->g));
     unsigned long long nofile = nofile_limit();
-    k_s(x, "type", "RLIMIT_NOFILE");
-    k_i(x, "hard", (long long)nofile);
-    k_i(x, "soft", (long long)nofile);
-    close_map(x);
-    chk(x, yajl_gen_array_close(x->g));
+    jd_kstr(x, "type", "RLIMIT_NOFILE");
+    jd_kint(x, "hard", (long long)nofile);
+    jd_kint(x, "soft", (long long)nofile);
+    jd_close(x);
+    jd_chk(x, yajl_gen_array_close(x->g));
     /* docker's default: setuid binaries (su, sudo, ping without file caps)
      * keep working; the bounding set and seccomp still confine them. */
-    k_b(x, "noNewPrivileges", false);
-    close_map(x);
+    jd_kbool(x, "noNewPrivileges", false);
+    jd_close(x);
 }
 
 /* cpus * period, rounded (no libm: the library links without -lm). */
 static long long cpu_quota(double cpus) { return (long long)(cpus * CPU_PERIOD + 0.5); }
 
-static void gen_linux(struct gen *x, const struct hull_run_opts *o, uint64_t caps, yajl_val seccomp_file) {
+static void gen_linux(struct jg_doc *x, const struct hull_run_opts *o, uint64_t caps, yajl_val seccomp_file) {
     static const char *const ns[] = { "pid", "ipc", "uts", "mount", "cgroup", "network" };
-    k_open(x, "linux");
-    k_open(x, "resources");
-    s_(x, "devices");                     /* deny all; the runtime adds the standard nodes */
-    chk(x, yajl_gen_array_open(x->g));
-    chk(x, yajl_gen_map_open(x->g));
-    k_b(x, "allow", false);
-    k_s(x, "access", "rwm");
-    close_map(x);
-    chk(x, yajl_gen_array_close(x->g));
-    if (o->memory > 0) { k_open(x, "memory"); k_i(x, "limit", o->memory); close_map(x); }
+    jd_kopen(x, "linux");
+    jd_kopen(x, "resources");
+    jd_str(x, "devices");                     /* deny all; the runtime adds the standard nodes */
+    jd_chk(x, yajl_gen_array_open(x->g));
+    jd_chk(x, yajl_gen_map_open(x->g));
+    jd_kbool(x, "allow", false);
+    jd_kstr(x, "access", "rwm");
+    jd_close(x);
+    jd_chk(x, yajl_gen_array_close(x->g));
+    if (o->memory > 0) { jd_kopen(x, "memory"); jd_kint(x, "limit", o->memory); jd_close(x); }
     if (o->cpus > 0) {
-        k_open(x, "cpu");
-        k_i(x, "quota", cpu_quota(o->cpus));
-        k_i(x, "period", CPU_PERIOD);
-        close_map(x);
+        jd_kopen(x, "cpu");
+        jd_kint(x, "quota", cpu_quota(o->cpus));
+        jd_kint(x, "period", CPU_PERIOD);
+        jd_close(x);
     }
-    if (o->pids_limit) { k_open(x, "pids"); k_i(x, "limit", o->pids_limit > 0 ? o->pids_limit : -1); close_map(x); }
-    close_map(x);
-    s_(x, "namespaces");
-    chk(x, yajl_gen_array_open(x->g));
+    if (o->pids_limit) { jd_kopen(x, "pids"); jd_kint(x, "limit", o->pids_limit > 0 ? o->pids_limit : -1); jd_close(x); }
+    jd_close(x);
+    jd_str(x, "namespaces");
+    jd_chk(x, yajl_gen_array_open(x->g));
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
         if (strcmp(ns[i], "network") == 0 && o->host_network) continue;
-        chk(x, yajl_gen_map_open(x->g));
-        k_s(x, "type", ns[i]);
-        if (strcmp(ns[i], "network") == 0 && o->network_ns_path) k_s(x, "path", o->network_ns_path);
-        close_map(x);
+        jd_chk(x, yajl_gen_map_open(x->g));
+        jd_kstr(x, "type", ns[i]);
+        if (strcmp(ns[i], "network") == 0 && o->network_ns_path) jd_kstr(x, "path", o->network_ns_path);
+        jd_close(x);
     }
-    chk(x, yajl_gen_array_close(x->g));
+    jd_chk(x, yajl_gen_array_close(x->g));
     size_t nm = 0, nr = 0;
     while (hull_default_masked_paths[nm]) nm++;
     while (hull_default_readonly_paths[nr]) nr++;
-    k_strv(x, "maskedPaths", (char *const *)hull_default_masked_paths, nm);
-    k_strv(x, "readonlyPaths", (char *const *)hull_default_readonly_paths, nr);
-    if (seccomp_file) { s_(x, "seccomp"); x->bad |= !hull_seccomp_profile_gen(x->g, seccomp_file, caps); }
-    else if (!o->seccomp) { s_(x, "seccomp"); hull_default_seccomp_gen(x->g, caps); }
-    close_map(x);
+    jd_kstrn(x, "maskedPaths", (char *const *)hull_default_masked_paths, nm);
+    jd_kstrn(x, "readonlyPaths", (char *const *)hull_default_readonly_paths, nr);
+    if (seccomp_file) { jd_str(x, "seccomp"); x->bad |= !hull_seccomp_profile_gen(x->g, seccomp_file, caps); }
+    else if (!o->seccomp) { jd_str(x, "seccomp"); hull_default_seccomp_gen(x->g, caps); }
+    jd_close(x);
 }
 
 static int check_opts(const struct hull_run_opts *o, const char *hostname, struct hull_err *err) {
@@ -438,7 +412,7 @@ char *hull_image_spec_json(const struct hull_image_config *img, const struct hul
     struct strv args = { 0 }, env = { 0 };
     struct hull_ids ids = { 0 };
     yajl_val seccomp_file = NULL;
-    struct gen x = { 0 };
+    struct jg_doc x = { 0 };
     struct hull_spec *spec = NULL;
     struct hull_err local_err;
     char *out = NULL, *cwd = NULL;
@@ -469,19 +443,19 @@ char *hull_image_spec_json(const struct hull_image_config *img, const struct hul
     yajl_gen_config(x.g, yajl_gen_beautify, 1);
     yajl_gen_config(x.g, yajl_gen_indent_string, "\t");
     yajl_gen_config(x.g, yajl_gen_validate_utf8, 1);
-    chk(&x, yajl_gen_map_open(x.g));
-    k_s(&x, "ociVersion", "1.2.0");
+    jd_chk(&x, yajl_gen_map_open(x.g));
+    jd_kstr(&x, "ociVersion", HULL_OCI_VERSION);
     gen_process(&x, o, &args, &env, cwd, &ids, caps);
-    k_open(&x, "root");
-    k_s(&x, "path", o->root_path ? o->root_path : rootfs_dir ? rootfs_dir : "rootfs");
-    k_b(&x, "readonly", o->read_only);
-    close_map(&x);
-    k_s(&x, "hostname", hostname);
+    jd_kopen(&x, "root");
+    jd_kstr(&x, "path", o->root_path ? o->root_path : rootfs_dir ? rootfs_dir : "rootfs");
+    jd_kbool(&x, "readonly", o->read_only);
+    jd_close(&x);
+    jd_kstr(&x, "hostname", hostname);
     gen_mounts(&x, o);
     gen_annotations(&x, img, o);
     gen_linux(&x, o, caps, seccomp_file);
-    close_map(&x);
-    if (!(out = gen_finish(&x))) {
+    jd_close(&x);
+    if (!(out = jd_copy(&x, true, NULL))) {
         rc = hull_err_set(err, EINVAL, "config.json for the image: %s", x.bad ? "a string from the image config "
                           "or options is not valid UTF-8" : "out of memory");
         goto out;

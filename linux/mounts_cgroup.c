@@ -9,6 +9,7 @@
  * and symlinks for co-mounted controllers ("cpu" -> "cpu,cpuacct").
  * Everything is read-only unless the options say "rw". */
 #include "linux/rootfs_internal.h"
+#include "base/mountinfo.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -29,21 +30,6 @@ struct cg_ctx {
     const struct hull_mount_opts *mo;
 };
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s) {
-    char *w = s;
-    for (char *r = s; *r;) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] >= '0' && r[2] <= '7' &&
-            r[3] >= '0' && r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-            r += 4;
-        } else {
-            *w++ = *r++;
-        }
-    }
-    *w = '\0';
-}
-
 static bool has_token(const char *list, const char *tok, size_t len) {
     for (const char *p = list; *p;) {
         const char *e = strchrnul(p, ',');
@@ -53,46 +39,34 @@ static bool has_token(const char *list, const char *tok, size_t len) {
     return false;
 }
 
+struct hierarchy {
+    const char *fstype, *ctrls;
+    char *mnt, *root;
+    size_t mlen, rlen;
+};
+
+static int match_hierarchy(struct hull_mountinfo *m, void *arg) {
+    struct hierarchy *h = arg;
+    if (strcmp(m->fstype, h->fstype)) return 0;
+    for (const char *p = h->ctrls; p && *p;) {
+        const char *e = strchrnul(p, ',');
+        if (!has_token(m->super_options, p, (size_t)(e - p))) return 0;
+        p = *e ? e + 1 : e;
+    }
+    snprintf(h->root, h->rlen, "%s", m->root);
+    snprintf(h->mnt, h->mlen, "%s", m->mount_point);
+    return 1;
+}
+
 /* Finds the host mount of the hierarchy: fstype matches and, for v1, every
  * controller of `ctrls` is in the super options. Fills mountpoint and root. */
 static int find_hierarchy(const char *fstype, const char *ctrls, char *mnt, size_t mlen,
                           char *root, size_t rlen) {
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f) return -errno;
-    char *line = NULL;
-    size_t cap = 0;
-    int rc = -ENOENT;
-    while (getline(&line, &cap, f) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        char *sep = strstr(line, " - ");
-        if (!sep) continue;
-        *sep = '\0';
-        char *fs = sep + 3, *src = strchr(fs, ' ');
-        if (!src) continue;
-        *src++ = '\0';
-        char *super = strchr(src, ' ');
-        super = super ? super + 1 : (char *)"";
-        if (strcmp(fs, fstype)) continue;
-        bool match = true;
-        for (const char *p = ctrls; p && *p;) {
-            const char *e = strchrnul(p, ',');
-            if (!has_token(super, p, (size_t)(e - p))) match = false;
-            p = *e ? e + 1 : e;
-        }
-        if (!match) continue;
-        char *fields[5] = {0}, *save = NULL, *t = strtok_r(line, " ", &save);
-        for (int i = 0; i < 5 && t; i++, t = strtok_r(NULL, " ", &save)) fields[i] = t;
-        if (!fields[4]) continue;
-        unescape(fields[3]);
-        unescape(fields[4]);
-        snprintf(root, rlen, "%s", fields[3]);
-        snprintf(mnt, mlen, "%s", fields[4]);
-        rc = 0;
-        break;
-    }
-    free(line);
-    fclose(f);
-    return rc;
+    _cleanup_close_ int fd = hull_mountinfo_open();
+    if (fd < 0) return fd;
+    struct hierarchy h = { fstype, ctrls, mnt, root, mlen, rlen };
+    int rc = hull_mountinfo_each(fd, match_hierarchy, &h);
+    return rc > 0 ? 0 : rc < 0 ? rc : -ENOENT;
 }
 
 /* Host directory of our own cgroup in a hierarchy: mountpoint + (path - root). */

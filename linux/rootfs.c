@@ -2,6 +2,7 @@
  * pivot (pivot_root or MS_MOVE + chroot) and finalize (sysctl, readonly and
  * masked paths, readonly root); plus hostname/domainname. See rootfs.h. */
 #include "linux/rootfs_internal.h"
+#include "base/mountinfo.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -42,49 +43,55 @@ static int canonical_rootfs(const struct hull_rootfs_opts *o, char *out, struct 
     return 0;
 }
 
+struct mount_by_id {
+    unsigned long long id;
+    char mp[PATH_MAX];
+};
+
+static int match_id(struct hull_mountinfo *m, void *arg) {
+    struct mount_by_id *w = arg;
+    if (m->id != w->id) return 0;
+    snprintf(w->mp, sizeof w->mp, "%s", m->mount_point);
+    return 1;
+}
+
 /* pivot_root refuses a shared parent mount of the new root: make it private.
  * Only needed when the user asked for shared propagation on "/". */
 static int parent_mount_private(const char *root, struct hull_err *err) {
     struct statx sx;
     if (statx(AT_FDCWD, root, 0, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
         return hull_err_sys(err, "rootfs %s: find its mount", root);
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    if (!f) return hull_err_sys(err, "open /proc/self/mountinfo");
-    char *line = NULL, mp[PATH_MAX] = "";
-    size_t cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        unsigned long long id;
-        char buf[PATH_MAX];
-        if (sscanf(line, "%llu %*u %*s %*s %4095s", &id, buf) == 2 && id == sx.stx_mnt_id) {
-            /* unescape \040 and friends */
-            char *w = mp;
-            for (char *r = buf; *r && w < mp + sizeof mp - 1;) {
-                if (r[0] == '\\' && r[1] && r[2] && r[3]) {
-                    *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                    r += 4;
-                } else {
-                    *w++ = *r++;
-                }
-            }
-            *w = '\0';
-            break;
-        }
+    _cleanup_close_ int fd = hull_mountinfo_open();
+    if (fd < 0) {
+        errno = -fd;
+        return hull_err_sys(err, "open /proc/self/mountinfo");
     }
-    free(line);
-    fclose(f);
+    struct mount_by_id w = { .id = sx.stx_mnt_id };
+    int rc = hull_mountinfo_each(fd, match_id, &w);
+    if (rc < 0) {
+        errno = -rc;
+        return hull_err_sys(err, "read /proc/self/mountinfo");
+    }
+    const char *mp = w.mp;
     if (!mp[0]) return hull_err_set(err, ENOENT, "rootfs %s: its mount is not in mountinfo", root);
     if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
         return hull_err_sys(err, "make %s private (parent mount of the rootfs)", mp);
     return 0;
 }
 
+/* The two things prepare and pivot both start from. */
+static int rootfs_and_propagation(const struct hull_spec *spec, const struct hull_rootfs_opts *o, char *root,
+                                  unsigned long *prop, struct hull_err *err) {
+    int rc = canonical_rootfs(o, root, err);
+    return rc < 0 ? rc : root_propagation(spec, prop, err);
+}
+
 int hull_rootfs_prepare(const struct hull_spec *spec, const struct hull_rootfs_opts *o,
                         struct hull_err *err) {
     char root[PATH_MAX];
     unsigned long prop;
-    int rc = canonical_rootfs(o, root, err);
+    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
     if (rc < 0) return rc;
-    if ((rc = root_propagation(spec, &prop, err)) < 0) return rc;
 
     if (mount(NULL, "/", NULL, prop, NULL) < 0)
         return hull_err_sys(err, "set mount propagation of / (rootfsPropagation %s)",
@@ -107,9 +114,8 @@ int hull_rootfs_pivot(const struct hull_spec *spec, const struct hull_rootfs_opt
                       struct hull_err *err) {
     char root[PATH_MAX];
     unsigned long prop;
-    int rc = canonical_rootfs(o, root, err);
+    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
     if (rc < 0) return rc;
-    if ((rc = root_propagation(spec, &prop, err)) < 0) return rc;
     if (chdir(root) < 0) return hull_err_sys(err, "chdir to rootfs %s", root);
 
     if (o->no_pivot) {

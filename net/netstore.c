@@ -66,7 +66,7 @@ int hull_network_validate(const struct hull_network *n, struct hull_err *err) {
     return 0;
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 int hull_network_save(const char *data_root, const struct hull_network *n, struct hull_err *err) {
     int r = hull_network_validate(n, err);
@@ -76,15 +76,15 @@ int hull_network_save(const char *data_root, const struct hull_network *n, struc
     if (!g) return hull_err_set(err, ENOMEM, "out of memory");
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    GSTR(g, "name"); GSTR(g, n->name);
-    GSTR(g, "bridge"); GSTR(g, n->bridge);
-    GSTR(g, "subnet"); GSTR(g, hull_cidr_fmt(&n->subnet, b, sizeof b));
-    GSTR(g, "gateway"); GSTR(g, hull_ip_fmt(&n->gateway, b, sizeof b));
+    jg_kstr(g, "name", n->name);
+    jg_kstr(g, "bridge", n->bridge);
+    jg_kstr(g, "subnet", hull_cidr_fmt(&n->subnet, b, sizeof b));
+    jg_kstr(g, "gateway", hull_ip_fmt(&n->gateway, b, sizeof b));
     if (n->subnet6.ip.family) {
-        GSTR(g, "subnet6"); GSTR(g, hull_cidr_fmt(&n->subnet6, b, sizeof b));
-        GSTR(g, "gateway6"); GSTR(g, hull_ip_fmt(&n->gateway6, b, sizeof b));
+        jg_kstr(g, "subnet6", hull_cidr_fmt(&n->subnet6, b, sizeof b));
+        jg_kstr(g, "gateway6", hull_ip_fmt(&n->gateway6, b, sizeof b));
     }
-    GSTR(g, "created"); GSTR(g, n->created);
+    jg_kstr(g, "created", n->created);
     yajl_gen_map_close(g);
     const unsigned char *buf;
     size_t len;

@@ -65,7 +65,7 @@ bool hull_net_tag_parse(const char *s, char *id, size_t id_len, char root_tag[9]
     return strncmp(s, " p=", 3) == 0 && hull_port_parse(s + 3, port, &e) == 0;
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 int hull_net_record_write(const char *data_root, const char *id, const struct hull_net_record *r,
                           struct hull_err *err) {
@@ -75,15 +75,15 @@ int hull_net_record_write(const char *data_root, const char *id, const struct hu
     if (!g) return hull_err_set(err, ENOMEM, "out of memory");
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    GSTR(g, "mode"); GSTR(g, hull_net_mode_name(r->mode));
-    if (r->network[0]) { GSTR(g, "network"); GSTR(g, r->network); }
-    if (r->bridge[0]) { GSTR(g, "bridge"); GSTR(g, r->bridge); }
-    if (r->veth[0]) { GSTR(g, "veth"); GSTR(g, r->veth); }
-    GSTR(g, "ports");
+    jg_kstr(g, "mode", hull_net_mode_name(r->mode));
+    if (r->network[0]) { jg_kstr(g, "network", r->network); }
+    if (r->bridge[0]) { jg_kstr(g, "bridge", r->bridge); }
+    if (r->veth[0]) { jg_kstr(g, "veth", r->veth); }
+    jg_str(g, "ports");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < r->n_ports; i++) {
         char m[64];
-        GSTR(g, hull_port_fmt(&r->ports[i], m, sizeof m));
+        jg_str(g, hull_port_fmt(&r->ports[i], m, sizeof m));
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);

@@ -20,7 +20,7 @@ pkgs="yajl libcap"
 clang -g -O1 -std=gnu17 -D_GNU_SOURCE -I. $(pkg-config --cflags $pkgs) \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
     tests/fuzz/fuzz_spec.c base/arena.c base/spec_json.c base/spec_parse*.c \
-    base/spec_names.c base/spec_validate.c base/spec_default.c base/error.c \
+    base/spec_names.c base/spec_validate.c base/spec_default.c base/json_gen.c base/hooks.c base/error.c \
     -o "$out/fuzz_spec" $(pkg-config --libs $pkgs)
 
 # The full fixture (every field) is a seed too.

@@ -3,12 +3,6 @@
 
 #include <string.h>
 
-uint64_t virtq_sim_bytes(uint16_t size) {
-    uint64_t avail = 16ull * size;
-    uint64_t used = (avail + 6 + 2ull * size + 3) & ~3ull;
-    return ((used + 6 + 8ull * size) + 15) & ~15ull;
-}
-
 void virtq_sim_init(struct virtq_sim *s, const struct vm_mem *mem, uint16_t size, uint64_t base) {
     memset(s, 0, sizeof(*s));
     s->mem = mem;

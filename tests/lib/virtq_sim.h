@@ -18,8 +18,6 @@ struct virtq_sim {
 
 /* Lays the three areas out contiguously from `base` (16-byte aligned). */
 void virtq_sim_init(struct virtq_sim *s, const struct vm_mem *mem, uint16_t size, uint64_t base);
-/* Bytes the layout takes (for placing the next thing after it). */
-uint64_t virtq_sim_bytes(uint16_t size);
 /* Writes descriptor idx of the table at `table` (s->desc for the ring's own). */
 int virtq_sim_desc(const struct virtq_sim *s, uint64_t table, uint16_t idx, uint64_t addr, uint32_t len,
                    uint16_t flags, uint16_t next);

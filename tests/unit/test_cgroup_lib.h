@@ -18,6 +18,7 @@
 
 #include "cgroups/cg_internal.h"
 #include "cgroups/cgroup.h"
+#include "tests/lib/cgroup_testlib.h"
 #include "tap.h"
 
 static char tcg_base[64];   /* "/hulltest-<pid>" */

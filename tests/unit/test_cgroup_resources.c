@@ -85,15 +85,12 @@ static void test_memory(void) {
     free(ev);
     ok(kills >= 1, "%s reports oom_kill %llu", v1 ? "memory.oom_control" : "memory.events", (unsigned long long)kills);
     struct hull_cgroup_stats stats;
-    uint64_t oc = 0;
     struct hull_err e0;
     int src = hull_cgroup_stats(cg, &stats, &e0);
     ok(src == 0 && stats.memory.oom_kill == kills && stats.memory.limit == 32 << 20,
        "stats: memory limit %llu, failcnt %llu, oom_kill %llu",
        (unsigned long long)stats.memory.limit, (unsigned long long)stats.memory.failcnt,
        (unsigned long long)stats.memory.oom_kill);
-    src = hull_cgroup_oom_kills(cg, &oc, &e0);
-    ok(src == 0 && oc == kills, "oom_kills = %llu", (unsigned long long)oc);
 
     /* update: raise it; checkBeforeUpdate refuses going below usage */
     struct hull_err err;

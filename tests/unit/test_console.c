@@ -1,6 +1,7 @@
 /* base/console.c: pty pair, SCM_RIGHTS fd passing (socketpair and the
  * --console-socket path), and the slave as controlling terminal. */
 #include "base/console.h"
+#include "tests/lib/console_testlib.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,6 +3,7 @@
  * resources fragments, names and the arena. Refusals: test_spec_reject.c.
  * Run from the repo root (fixtures under tests/unit/data/spec/). */
 #include "spec_helpers.h"
+#include "tests/lib/spec_testlib.h"
 
 #include <dirent.h>
 #include <linux/ioprio.h>

@@ -110,7 +110,7 @@ static void test_guest_config(void) {
         "\"namespaces\":[{\"type\":\"mount\"}],\"maskedPaths\":[],\"sysctl\":null}}";
     char *out = NULL;
     size_t len = 0, dropped = 0;
-    int rc = hull_vm_guest_config(cfg, strlen(cfg), &out, &len, &dropped, &err);
+    int rc = hull_vm_guest_config_sized(cfg, strlen(cfg), 0, 0, &out, &len, &dropped, &err);
     is_int(rc, 0, "guest config: rewritten");
     is_int(dropped, 2, "the two bind mounts (type bind; option rbind) dropped");
     ok(out && !strstr(out, "/etc/hosts") && !strstr(out, "/srv/data"), "their entries are gone");
@@ -159,7 +159,7 @@ static void test_guest_config(void) {
     const char *bad[] = {"[1,2]", "{\"a\":", "", "\"str\""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         out = NULL;
-        rc = hull_vm_guest_config(bad[i], strlen(bad[i]), &out, &len, &dropped, &err);
+        rc = hull_vm_guest_config_sized(bad[i], strlen(bad[i]), 0, 0, &out, &len, &dropped, &err);
         ok(rc < 0 && !out && strstr(err.msg, "guest config"), "not a JSON object (\"%s\"): refused (%s)", bad[i], err.msg);
     }
 }
@@ -256,7 +256,7 @@ static void test_ctl_socket(void) {
     for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7);
     is_int(vmc_send(sp[0], VMC_STDOUT, 1, 2, data, sizeof data, &err), 0, "send a 64 KiB packet");
     struct vmc_msg m;
-    int r = vmc_recv(sp[1], buf, sizeof buf, &m, &err);
+    int r = vmc_recv_timeout(sp[1], buf, sizeof buf, &m, -1, &err);
     ok(r == 1 && m.type == VMC_STDOUT && m.a == 1 && m.b == 2 && m.len == sizeof data &&
            memcmp(m.data, data, sizeof data) == 0,
        "received whole, one packet = one message");
@@ -266,13 +266,13 @@ static void test_ctl_socket(void) {
     uint8_t raw[200];
     size_t n = vmc_encode(raw, sizeof raw, VMC_STDOUT, 0, 0, data, 100);
     send(sp[0], raw, n, 0);
-    r = vmc_recv(sp[1], buf, 64, &m, &err);
+    r = vmc_recv_timeout(sp[1], buf, 64, &m, -1, &err);
     ok(r < 0 && r != -ETIMEDOUT, "an oversized packet is refused (%s)", err.msg);
     send(sp[0], raw, 5, 0);
-    r = vmc_recv(sp[1], buf, sizeof buf, &m, &err);
+    r = vmc_recv_timeout(sp[1], buf, sizeof buf, &m, -1, &err);
     ok(r < 0, "a 5-byte packet is refused (%s)", err.msg);
     close(sp[0]);
-    r = vmc_recv(sp[1], buf, sizeof buf, &m, &err);
+    r = vmc_recv_timeout(sp[1], buf, sizeof buf, &m, -1, &err);
     is_int(r, 0, "peer closed: 0 (EOF)");
     close(sp[1]);
     signal(SIGPIPE, SIG_IGN);

@@ -12,6 +12,7 @@
 #include "tap.h"
 #include "vm/devices/legacy/i8042.h"
 #include "vm/core/kvm.h"
+#include "tests/lib/kvm_testlib.h"
 #include "vm/devices/legacy/uart8250.h"
 #include "vm/devices/legacy/pm.h"
 

@@ -8,6 +8,7 @@
 #include "tap.h"
 #include "vm/devices/virtio/dev.h"
 #include "tests/lib/virtq_sim.h"
+#include "tests/lib/virtq_testlib.h"
 
 #define RAM   0x100000ull
 #define RING  0x1000ull

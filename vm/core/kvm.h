@@ -74,8 +74,5 @@ void kvm_vcpu_request_exit(struct kvm_vcpu *c);
 void kvm_vm_irq_line(void *vm, unsigned gsi, int level);
 void kvm_vm_msi(void *vm, uint64_t addr, uint32_t data);
 
-/* Puts the vCPU in real mode at cs:ip with flat data segments (tier-2 test
- * guests; the Linux boot code sets up its own state). */
-int kvm_vcpu_set_real_mode(struct kvm_vcpu *c, uint16_t cs, uint16_t ip, struct hull_err *err);
 
 #endif

@@ -86,7 +86,7 @@ void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size 
 
 /* ---- the guest's config.json ------------------------------------------- */
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#include "base/json_gen.h"
 
 static bool is_bind_mount(yajl_val m) {
     if (!YAJL_IS_OBJECT(m)) return false;
@@ -105,7 +105,7 @@ static bool is_bind_mount(yajl_val m) {
 /* Re-emits v; at depth 1, the array under "mounts" loses its bind mounts. */
 static int emit(yajl_gen g, yajl_val v, bool is_mounts, size_t *dropped) {
     switch (v->type) {
-    case yajl_t_string: return GSTR(g, v->u.string);
+    case yajl_t_string: return jg_str(g, v->u.string);
     case yajl_t_number: return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
     case yajl_t_true: return yajl_gen_bool(g, 1);
     case yajl_t_false: return yajl_gen_bool(g, 0);
@@ -123,7 +123,7 @@ static int emit(yajl_gen g, yajl_val v, bool is_mounts, size_t *dropped) {
     case yajl_t_object:
         if (yajl_gen_map_open(g) != yajl_gen_status_ok) return -1;
         for (size_t i = 0; i < v->u.object.len; i++) {
-            if (GSTR(g, v->u.object.keys[i]) != yajl_gen_status_ok) return -1;
+            if (jg_str(g, v->u.object.keys[i]) != yajl_gen_status_ok) return -1;
             if (emit(g, v->u.object.values[i], false, dropped) != yajl_gen_status_ok) return -1;
         }
         return yajl_gen_map_close(g);
@@ -139,25 +139,18 @@ static int emit_process(yajl_gen g, yajl_val v, unsigned rows, unsigned cols, si
     bool sized = false;
     for (size_t i = 0; i < v->u.object.len; i++) {
         if (strcmp(v->u.object.keys[i], "consoleSize") == 0) sized = true;
-        if (GSTR(g, v->u.object.keys[i]) != yajl_gen_status_ok ||
+        if (jg_str(g, v->u.object.keys[i]) != yajl_gen_status_ok ||
             emit(g, v->u.object.values[i], false, dropped) != yajl_gen_status_ok)
             return -1;
     }
     if (!sized) {
-        GSTR(g, "consoleSize");
+        jg_str(g, "consoleSize");
         yajl_gen_map_open(g);
-        GSTR(g, "height");
-        yajl_gen_integer(g, rows);
-        GSTR(g, "width");
-        yajl_gen_integer(g, cols);
+        jg_kint(g, "height", rows);
+        jg_kint(g, "width", cols);
         yajl_gen_map_close(g);
     }
     return yajl_gen_map_close(g);
-}
-
-int hull_vm_guest_config(const char *json, size_t len, char **out, size_t *out_len, size_t *dropped,
-                         struct hull_err *err) {
-    return hull_vm_guest_config_sized(json, len, 0, 0, out, out_len, dropped, err);
 }
 
 int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsigned cols, char **out,
@@ -181,7 +174,7 @@ int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsi
     if (rc == 0 && yajl_gen_map_open(g) != yajl_gen_status_ok) rc = -1;
     for (size_t i = 0; rc == 0 && i < root->u.object.len; i++) {
         const char *k = root->u.object.keys[i];
-        if (GSTR(g, k) != yajl_gen_status_ok) rc = -1;
+        if (jg_str(g, k) != yajl_gen_status_ok) rc = -1;
         else if (strcmp(k, "process") == 0) {
             if (emit_process(g, root->u.object.values[i], rows, cols, dropped) != yajl_gen_status_ok) rc = -1;
         } else if (emit(g, root->u.object.values[i], strcmp(k, "mounts") == 0, dropped) != yajl_gen_status_ok) {
@@ -190,17 +183,7 @@ int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsi
     }
     if (rc == 0 && yajl_gen_map_close(g) != yajl_gen_status_ok) rc = -1;
     if (rc == 0) {
-        const unsigned char *buf;
-        size_t n;
-        yajl_gen_get_buf(g, &buf, &n);
-        *out = malloc(n + 1);
-        if (*out) {
-            memcpy(*out, buf, n);
-            (*out)[n] = '\0';
-            *out_len = n;
-        } else {
-            rc = hull_err_set(err, ENOMEM, "guest config: out of memory");
-        }
+        if (!(*out = jg_copy(g, false, out_len))) rc = hull_err_set(err, ENOMEM, "guest config: out of memory");
     } else if (g) {
         rc = hull_err_set(err, EINVAL, "guest config: cannot re-encode config.json");
     }
@@ -212,20 +195,13 @@ int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsi
 /* ---- a process as JSON -------------------------------------------------- */
 
 static void caps_set(yajl_gen g, const char *key, uint64_t bits) {
-    GSTR(g, key);
+    jg_str(g, key);
     yajl_gen_array_open(g);
     for (int c = 0; c < 64; c++) {
         if (!(bits & (1ull << c))) continue;
         const char *name = hull_cap_name(c);
-        if (name) GSTR(g, name);
+        if (name) jg_str(g, name);
     }
-    yajl_gen_array_close(g);
-}
-
-static void strv(yajl_gen g, const char *key, char **v, size_t n) {
-    GSTR(g, key);
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < n; i++) GSTR(g, v[i]);
     yajl_gen_array_close(g);
 }
 
@@ -233,40 +209,34 @@ char *hull_vm_process_json(const struct hull_process *p, size_t *len) {
     yajl_gen g = yajl_gen_alloc(NULL);
     if (!g) return NULL;
     yajl_gen_map_open(g);
-    GSTR(g, "terminal");
-    yajl_gen_bool(g, p->terminal);
+    jg_kbool(g, "terminal", p->terminal);
     if (p->has_console_size) {
-        GSTR(g, "consoleSize");
+        jg_str(g, "consoleSize");
         yajl_gen_map_open(g);
-        GSTR(g, "height");
-        yajl_gen_integer(g, p->console_height);
-        GSTR(g, "width");
-        yajl_gen_integer(g, p->console_width);
+        jg_kint(g, "height", p->console_height);
+        jg_kint(g, "width", p->console_width);
         yajl_gen_map_close(g);
     }
-    GSTR(g, "user");
+    jg_str(g, "user");
     yajl_gen_map_open(g);
-    GSTR(g, "uid");
-    yajl_gen_integer(g, p->user.uid);
-    GSTR(g, "gid");
-    yajl_gen_integer(g, p->user.gid);
+    jg_kint(g, "uid", p->user.uid);
+    jg_kint(g, "gid", p->user.gid);
     if (p->user.umask.set) {
-        GSTR(g, "umask");
-        yajl_gen_integer(g, (long long)p->user.umask.v);
+        jg_kint(g, "umask", (long long)p->user.umask.v);
     }
     if (p->user.n_additional_gids) {
-        GSTR(g, "additionalGids");
+        jg_str(g, "additionalGids");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < p->user.n_additional_gids; i++) yajl_gen_integer(g, p->user.additional_gids[i]);
         yajl_gen_array_close(g);
     }
     yajl_gen_map_close(g);
-    strv(g, "args", p->args, p->n_args);
-    strv(g, "env", p->env, p->n_env);
-    GSTR(g, "cwd");
-    GSTR(g, p->cwd && *p->cwd ? p->cwd : "/");
+    jg_kstrn(g, "args", p->args, p->n_args);
+    jg_kstrn(g, "env", p->env, p->n_env);
+    jg_str(g, "cwd");
+    jg_str(g, p->cwd && *p->cwd ? p->cwd : "/");
     if (p->caps.present) {
-        GSTR(g, "capabilities");
+        jg_str(g, "capabilities");
         yajl_gen_map_open(g);
         caps_set(g, "bounding", p->caps.bounding);
         caps_set(g, "effective", p->caps.effective);
@@ -276,36 +246,25 @@ char *hull_vm_process_json(const struct hull_process *p, size_t *len) {
         yajl_gen_map_close(g);
     }
     if (p->n_rlimits) {
-        GSTR(g, "rlimits");
+        jg_str(g, "rlimits");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < p->n_rlimits; i++) {
             yajl_gen_map_open(g);
-            GSTR(g, "type");
-            GSTR(g, p->rlimits[i].type);
+            jg_str(g, "type");
+            jg_str(g, p->rlimits[i].type);
             char num[32];
-            GSTR(g, "hard");   /* uint64 in the spec: above LLONG_MAX too */
+            jg_str(g, "hard");   /* uint64 in the spec: above LLONG_MAX too */
             yajl_gen_number(g, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)p->rlimits[i].hard));
-            GSTR(g, "soft");
+            jg_str(g, "soft");
             yajl_gen_number(g, num, (size_t)snprintf(num, sizeof num, "%llu", (unsigned long long)p->rlimits[i].soft));
             yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
     }
-    GSTR(g, "noNewPrivileges");
-    yajl_gen_bool(g, p->no_new_privileges);
+    jg_kbool(g, "noNewPrivileges", p->no_new_privileges);
     if (p->oom_score_adj.set) {
-        GSTR(g, "oomScoreAdj");
-        yajl_gen_integer(g, p->oom_score_adj.v);
+        jg_kint(g, "oomScoreAdj", p->oom_score_adj.v);
     }
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t n;
-    char *out = NULL;
-    if (yajl_gen_get_buf(g, &buf, &n) == yajl_gen_status_ok && (out = malloc(n + 1))) {
-        memcpy(out, buf, n);
-        out[n] = '\0';
-        if (len) *len = n;
-    }
-    yajl_gen_free(g);
-    return out;
+    return jg_take(g, false, len);
 }

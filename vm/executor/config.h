@@ -43,11 +43,9 @@ void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size 
 /* config.json for the guest: the same document with the bind mounts dropped
  * (type "bind", or a "bind"/"rbind" option): a host path means nothing in the
  * guest (virtio-fs is the planned way to share one). *out is malloc'd;
- * *dropped counts the mounts removed. */
-int hull_vm_guest_config(const char *json, size_t len, char **out, size_t *out_len, size_t *dropped,
-                         struct hull_err *err);
-/* Same, and process.consoleSize = rows x cols when the config has none (the
- * caller's terminal, known before the process starts: no resize race). */
+ * *dropped counts the mounts removed. With rows and cols both non-zero,
+ * process.consoleSize = rows x cols when the config has none (the caller's
+ * terminal, known before the process starts: no resize race). */
 int hull_vm_guest_config_sized(const char *json, size_t len, unsigned rows, unsigned cols, char **out,
                                size_t *out_len, size_t *dropped, struct hull_err *err);
 

@@ -71,10 +71,6 @@ int vmc_recv_timeout(int fd, void *buf, size_t cap, struct vmc_msg *m, int timeo
     }
 }
 
-int vmc_recv(int fd, void *buf, size_t cap, struct vmc_msg *m, struct hull_err *err) {
-    return vmc_recv_timeout(fd, buf, cap, m, -1, err);
-}
-
 int vmc_connect(int state_dir_fd, int *fd, struct hull_err *err) {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/" VMC_SOCK, state_dir_fd);

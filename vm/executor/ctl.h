@@ -71,9 +71,8 @@ int vmc_decode(const void *pkt, size_t n, struct vmc_msg *m, struct hull_err *er
 
 /* Blocking send of one packet (EINTR retried). */
 int vmc_send(int fd, uint32_t type, int32_t a, uint32_t b, const void *data, size_t len, struct hull_err *err);
-/* Blocking receive into buf (cap >= VMC_MAX_PACKET): 1 with *m, 0 on EOF, <0. */
-int vmc_recv(int fd, void *buf, size_t cap, struct vmc_msg *m, struct hull_err *err);
-/* Like vmc_recv, but gives up after timeout_ms (-1: never) with -ETIMEDOUT. */
+/* Receive into buf (cap >= VMC_MAX_PACKET): 1 with *m, 0 on EOF, <0; gives
+ * up after timeout_ms (-1: never) with -ETIMEDOUT. */
 int vmc_recv_timeout(int fd, void *buf, size_t cap, struct vmc_msg *m, int timeout_ms, struct hull_err *err);
 
 /* Connects to <state dir>/vm.sock (through /proc/self/fd: no sun_path limit).

@@ -168,8 +168,3 @@ int virtio_dev_complete(struct virtio_dev *d, unsigned q, const struct virtq_cha
     return 0;
 }
 
-void virtio_dev_config_changed(struct virtio_dev *d) {
-    d->config_generation++;
-    if ((d->status & VIRTIO_STATUS_DRIVER_OK) && d->irq.config)
-        d->irq.config(d->irq.opaque);
-}

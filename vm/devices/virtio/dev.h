@@ -105,7 +105,5 @@ bool virtio_dev_running(const struct virtio_dev *d);   /* DRIVER_OK and not brok
 void virtio_dev_fail(struct virtio_dev *d, const struct hull_err *why);
 /* Pushes a used element and interrupts if the driver wants it; failure breaks the device. */
 int virtio_dev_complete(struct virtio_dev *d, unsigned q, const struct virtq_chain *c, uint32_t written);
-/* Config space changed (e.g. console resize): bump generation, interrupt. */
-void virtio_dev_config_changed(struct virtio_dev *d);
 
 #endif

@@ -74,13 +74,6 @@ static int avail_pending(struct virtq *q, uint16_t *pending, struct hull_err *er
     return 0;
 }
 
-bool virtq_empty(struct virtq *q) {
-    uint16_t idx;
-    if (!q->ready || vm_mem_load16(q->mem, AVAIL_IDX(q), &idx) < 0)
-        return true;
-    return idx == q->last_avail;
-}
-
 static int chain_fail(struct hull_err *err, uint16_t head, unsigned n, const char *why, uint64_t a, uint64_t b) {
     return hull_err_set(err, EINVAL, "virtqueue: chain at head %u, descriptor #%u: %s (0x%llx, 0x%llx)",
                         head, n, why, (unsigned long long)a, (unsigned long long)b);
@@ -214,39 +207,34 @@ bool virtq_need_interrupt(struct virtq *q) {
     return (uint16_t)(new - event - 1) < (uint16_t)(new - old);
 }
 
-size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *buf, size_t len) {
+/* Copies between buf and the bytes [off, off + len) of n buffers, into them
+ * (into_iov) or out of them; returns how many bytes it copied. */
+static size_t iov_copy(const struct iovec *iov, unsigned n, uint64_t off, void *buf, size_t len, bool into_iov) {
     size_t done = 0;
-    for (unsigned i = 0; i < c->n_out && done < len; i++) {
-        const struct iovec *v = &c->iov[i];
+    for (unsigned i = 0; i < n && done < len; i++) {
+        const struct iovec *v = &iov[i];
         if (off >= v->iov_len) {
             off -= v->iov_len;
             continue;
         }
-        size_t n = v->iov_len - off;
-        if (n > len - done)
-            n = len - done;
+        size_t k = v->iov_len - off;
+        if (k > len - done)
+            k = len - done;
         /* memmove: a guest may make buffers overlap each other. */
-        memmove((char *)buf + done, (char *)v->iov_base + off, n);
-        done += n;
+        if (into_iov)
+            memmove((char *)v->iov_base + off, (char *)buf + done, k);
+        else
+            memmove((char *)buf + done, (char *)v->iov_base + off, k);
+        done += k;
         off = 0;
     }
     return done;
 }
 
+size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *buf, size_t len) {
+    return iov_copy(c->iov, c->n_out, off, buf, len, false);
+}
+
 size_t virtq_chain_write(const struct virtq_chain *c, uint64_t off, const void *buf, size_t len) {
-    size_t done = 0;
-    for (unsigned i = c->n_out; i < c->n_out + c->n_in && done < len; i++) {
-        const struct iovec *v = &c->iov[i];
-        if (off >= v->iov_len) {
-            off -= v->iov_len;
-            continue;
-        }
-        size_t n = v->iov_len - off;
-        if (n > len - done)
-            n = len - done;
-        memmove((char *)v->iov_base + off, (const char *)buf + done, n);
-        done += n;
-        off = 0;
-    }
-    return done;
+    return iov_copy(c->iov + c->n_out, c->n_in, off, (void *)buf, len, true);
 }

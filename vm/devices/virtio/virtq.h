@@ -80,8 +80,6 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c, struct hull_err *err);
 int virtq_push(struct virtq *q, const struct virtq_chain *c, uint32_t written, struct hull_err *err);
 /* After pushes: does the driver want an interrupt (EVENT_IDX or NO_INTERRUPT)? */
 bool virtq_need_interrupt(struct virtq *q);
-/* True when the driver published nothing new (no validation). */
-bool virtq_empty(struct virtq *q);
 
 /* Copy between a chain's parts and a host buffer, starting `off` bytes into
  * the part; return bytes copied (short when the part is shorter). */
