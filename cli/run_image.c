@@ -26,8 +26,6 @@
 #include "net/net.h"
 #include "vm/guest/rootfs_image.h"
 
-const char *cli_data_root(void) { return g_opts.data_root ? g_opts.data_root : hull_image_default_root(); }
-
 struct run_flags {
     struct hull_run_opts o;
     bool rm, detach;

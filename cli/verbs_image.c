@@ -56,10 +56,6 @@ static void show_progress(void *ctx, const char *what, uint64_t done, uint64_t t
 static hull_progress_fn progress_fn(void) { return isatty(2) ? show_progress : NULL; }
 static void progress_end(struct progress *p) { if (p->shown) fputc('\n', stderr); }
 
-int cli_open_store(struct hull_image_store **s, struct hull_err *err) {
-    return hull_image_store_open(g_opts.data_root ? g_opts.data_root : hull_image_default_root(), s, err);
-}
-
 static int image_import(int argc, char **argv) {
     static const struct option opts[] = {{"name", required_argument, NULL, 'n'}, {"platform", required_argument, NULL, 'p'}, {0}};
     const char *name = NULL, *platform = NULL;
