@@ -153,7 +153,7 @@ int gc_locked(struct hull_image_store *s, const struct digest_set *only, struct 
 int summary_fill(struct hull_image_store *s, const struct ref_entry *r, struct hull_image_summary *out,
                  struct hull_err *err);
 
-/* ---- import_docker.c ---- */
+/* ---- arc_scan.c ---- */
 /* What one streaming pass over an archive saw: each regular file stored as a
  * blob (path -> digest/size), symlinks, and the small JSON files in memory. */
 struct arc_file {
@@ -168,7 +168,16 @@ struct arc_scan {
     char *index_json, *oci_layout, *manifest_json;
     struct digest_set created;  /* blobs this import added to the store */
 };
+/* "a/./b//c" -> "a/b/c", relative to dir (may be NULL); NULL on ".." above
+ * the root or no memory. The caller frees. */
+char *arc_norm(const char *dir, const char *p);
+/* The regular file at path, following symlinks in the table (16 hops); else NULL. */
 const struct arc_file *arc_find(const struct arc_scan *sc, const char *path);
+/* A zeroed new row; NULL on no memory. */
+struct arc_file *arc_push(struct arc_scan *sc);
+void arc_scan_free(struct arc_scan *sc);
+
+/* ---- import_docker.c ---- */
 int import_docker(struct hull_image_store *s, struct arc_scan *sc, const char *ref_override,
                   char manifest_digest[HULL_DIGEST_LEN], struct ref_entry *ref,
                   struct hull_err *err);
