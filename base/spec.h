@@ -380,7 +380,8 @@ int hull_rlimit_from_name(const char *name);
 
 /* Arena used by the spec and by anyone building spec-like data. */
 struct hull_arena *hull_arena_new(void);
-void *hull_arena_alloc(struct hull_arena *a, size_t size);   /* zeroed; aborts on OOM */
+/* NULL when out of memory (new, alloc; strdup/strndup of a non-NULL string). */
+void *hull_arena_alloc(struct hull_arena *a, size_t size);   /* zeroed */
 char *hull_arena_strdup(struct hull_arena *a, const char *s);
 char *hull_arena_strndup(struct hull_arena *a, const char *s, size_t n);
 void hull_arena_free(struct hull_arena *a);

@@ -27,6 +27,7 @@ static void push(char ***v, size_t *n, char *s) {
 
 static char **env_merge(struct hull_arena *a, char **base, size_t n_base, char **add, size_t n_add, size_t *out_n) {
     char **env = hull_arena_alloc(a, (n_base + n_add + 1) * sizeof *env);
+    if (!env) return NULL;
     size_t n = 0;
     for (size_t i = 0; i < n_base; i++) env[n++] = base[i];
     for (size_t i = 0; i < n_add; i++) {
@@ -49,9 +50,11 @@ static int build_process(const struct exec_flags *f, int argc, char **argv, stru
     struct hull_arena *a = spec->arena;
     p->n_args = (size_t)argc;
     p->args = hull_arena_alloc(a, ((size_t)argc + 1) * sizeof *p->args);
+    if (!p->args) return hull_err_set(err, ENOMEM, "exec: out of memory");
     for (int i = 0; i < argc; i++) p->args[i] = argv[i];
     p->terminal = f->tty;
     p->env = env_merge(a, spec->process.env, spec->process.n_env, f->env, f->n_env, &p->n_env);
+    if (!p->env) return hull_err_set(err, ENOMEM, "exec: out of memory");
     if (f->cwd) p->cwd = (char *)f->cwd;
     if (f->user) {
         char *end;
@@ -68,6 +71,7 @@ static int build_process(const struct exec_flags *f, int argc, char **argv, stru
     }
     if (f->n_gids) {
         p->user.additional_gids = hull_arena_alloc(a, f->n_gids * sizeof(uint32_t));
+        if (!p->user.additional_gids) return hull_err_set(err, ENOMEM, "exec: out of memory");
         for (size_t i = 0; i < f->n_gids; i++) {
             char *end;
             unsigned long g = strtoul(f->gids[i], &end, 10);
