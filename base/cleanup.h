@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
@@ -33,10 +34,15 @@ static inline void hull_yajl_tree_freep(yajl_val *v) {
 static inline void hull_yajl_gen_freep(yajl_gen *g) {
     if (*g) { int saved = errno; yajl_gen_free(*g); errno = saved; *g = NULL; }
 }
+/* A NULL-terminated vector of malloc'd strings, itself malloc'd. */
+static inline void hull_strv_freep(char ***v) {
+    if (*v) { int saved = errno; for (char **p = *v; *p; p++) free(*p); free(*v); errno = saved; *v = NULL; }
+}
 #define _cleanup_fclose_    __attribute__((cleanup(hull_fclosep)))
 #define _cleanup_closedir_  __attribute__((cleanup(hull_closedirp)))
 #define _cleanup_yajl_tree_ __attribute__((cleanup(hull_yajl_tree_freep)))
 #define _cleanup_yajl_gen_  __attribute__((cleanup(hull_yajl_gen_freep)))
+#define _cleanup_strv_      __attribute__((cleanup(hull_strv_freep)))
 
 /* The value of fd, leaving -1 behind (ownership goes to the caller). */
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
