@@ -44,6 +44,22 @@ static inline void hull_strv_freep(char ***v) {
 #define _cleanup_yajl_gen_  __attribute__((cleanup(hull_yajl_gen_freep)))
 #define _cleanup_strv_      __attribute__((cleanup(hull_strv_freep)))
 
+/* Handles of the libraries base/lazy_libs.c resolves on first use (libarchive,
+ * libcrypto), declared here as their headers do so that no file needs those
+ * headers for the cleanup alone. */
+struct archive;
+int archive_read_free(struct archive *);
+struct evp_md_ctx_st;
+void EVP_MD_CTX_free(struct evp_md_ctx_st *);
+static inline void hull_archive_read_freep(struct archive **a) {
+    if (*a) { int saved = errno; archive_read_free(*a); errno = saved; *a = NULL; }
+}
+static inline void hull_md_ctx_freep(struct evp_md_ctx_st **md) {
+    if (*md) { int saved = errno; EVP_MD_CTX_free(*md); errno = saved; *md = NULL; }
+}
+#define _cleanup_archive_read_ __attribute__((cleanup(hull_archive_read_freep)))
+#define _cleanup_md_ctx_       __attribute__((cleanup(hull_md_ctx_freep)))
+
 /* The value of fd, leaving -1 behind (ownership goes to the caller). */
 #define TAKE_FD(fd) ({ int _t = (fd); (fd) = -1; _t; })
 /* The value of p, leaving NULL behind. */

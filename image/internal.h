@@ -11,15 +11,6 @@
 
 #include "image/image.h"
 
-/* libarchive read handles released on scope exit (archive.h's own
- * archive_read_free; struct archive stays opaque here). */
-struct archive;
-int archive_read_free(struct archive *);
-static inline void arc_read_freep(struct archive **a) {
-    if (*a) { int saved = errno; archive_read_free(*a); errno = saved; *a = NULL; }
-}
-#define _cleanup_archive_read_ __attribute__((cleanup(arc_read_freep)))
-
 #define MT_OCI_INDEX     "application/vnd.oci.image.index.v1+json"
 #define MT_OCI_MANIFEST  "application/vnd.oci.image.manifest.v1+json"
 #define MT_OCI_CONFIG    "application/vnd.oci.image.config.v1+json"
@@ -45,10 +36,6 @@ int digest_check(const char *d, const char *what, struct hull_err *err);
 static inline const char *digest_hex(const char *d) { return d + 7; }
 void digest_final(EVP_MD_CTX *md, char out[HULL_DIGEST_LEN]);
 EVP_MD_CTX *digest_new(void);
-static inline void digest_ctx_freep(EVP_MD_CTX **md) {
-    if (*md) { int saved = errno; EVP_MD_CTX_free(*md); errno = saved; *md = NULL; }
-}
-#define _cleanup_md_ctx_ __attribute__((cleanup(digest_ctx_freep)))
 
 /* A growable set of digests (linear; images have tens of blobs). */
 struct digest_set { char (*v)[HULL_DIGEST_LEN]; size_t n, cap; };
