@@ -350,6 +350,8 @@ int hull_spec_load(const char *bundle_dir, struct hull_spec **out, struct hull_e
 /* Semantic checks; everything create needs to refuse before touching the system. */
 int hull_spec_validate(const struct hull_spec *spec, struct hull_err *err);
 void hull_spec_free(struct hull_spec *spec);
+static inline void hull_spec_freep(struct hull_spec **spec) { hull_spec_free(*spec); }
+#define _cleanup_spec_ __attribute__((cleanup(hull_spec_freep)))
 
 /* A standalone process object (`exec --process file.json`), allocated in the
  * spec's arena-style owner `*out_owner` (free with hull_spec_free). */

@@ -28,8 +28,6 @@ static int open_dir(int at, const char *name, struct hull_err *err, const char *
     return fd;
 }
 
-static void store_closep(struct hull_image_store **s) { hull_image_store_close(*s); }
-
 /* <root>/<name>/sha256, created if need be. */
 static int open_sha256_dir(int root_fd, const char *name, struct hull_err *err, const char *root) {
     _cleanup_close_ int fd = open_dir(root_fd, name, err, root);
@@ -41,7 +39,7 @@ int hull_image_store_open(const char *root, struct hull_image_store **out, struc
     *out = NULL;
     if (!root || !*root) root = hull_image_default_root();
     if (hull_mkdir_p(root, 0700) < 0) return hull_err_sys(err, "image store %s: mkdir", root);
-    __attribute__((cleanup(store_closep))) struct hull_image_store *s = calloc(1, sizeof *s);
+    _cleanup_image_store_ struct hull_image_store *s = calloc(1, sizeof *s);
     if (!s) return hull_err_set(err, ENOMEM, "image store: out of memory");
     s->root_fd = s->blobs_fd = s->tmp_fd = s->layers_fd = s->gc_lock_fd = s->refs_lock_fd = -1;
     s->root = strdup(root);
