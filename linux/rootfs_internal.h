@@ -1,5 +1,5 @@
 /* Pieces shared by the rootfs implementation files (safe_path.c, mount_opts.c,
- * mounts.c, mounts_cgroup.c, devices.c, sysctl.c, masked.c, rootfs.c).
+ * mounts.c, mount_apply.c, mounts_cgroup.c, devices.c, sysctl.c, masked.c, rootfs.c).
  * Not a public contract: callers outside namespaces/ use rootfs.h. */
 #ifndef HULL_NAMESPACES_ROOTFS_INTERNAL_H
 #define HULL_NAMESPACES_ROOTFS_INTERNAL_H
