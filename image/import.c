@@ -100,23 +100,18 @@ static int scan_member(struct import *imp, struct archive *a, struct archive_ent
 }
 
 static int scan_archive(struct import *imp, int fd, struct hull_err *err) {
-    struct archive *a = archive_read_new();
+    _cleanup_archive_read_ struct archive *a = archive_read_new();
     if (!a) return hull_err_set(err, ENOMEM, "out of memory");
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     int rc = 0;
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-        rc = hull_err_set(err, EINVAL, "not a tar archive or OCI layout: %s", archive_error_string(a));
-        goto out;
-    }
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+        return hull_err_set(err, EINVAL, "not a tar archive or OCI layout: %s", archive_error_string(a));
     struct archive_entry *e;
     for (;;) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) break;
-        if (r < ARCHIVE_WARN) {
-            rc = hull_err_set(err, EINVAL, "reading archive: %s", archive_error_string(a));
-            goto out;
-        }
+        if (r < ARCHIVE_WARN) return hull_err_set(err, EINVAL, "reading archive: %s", archive_error_string(a));
         const char *raw = archive_entry_pathname(e);
         char *path = raw ? arc_norm(NULL, raw) : NULL;
         if (!path || !*path) { free(path); continue; }   /* "./" or a name leaving the archive */
@@ -137,11 +132,9 @@ static int scan_archive(struct import *imp, int fd, struct hull_err *err) {
         }
         if (type == AE_IFREG) rc = scan_member(imp, a, e, path, err);
         free(path);
-        if (rc < 0) goto out;
+        if (rc < 0) return rc;
     }
-out:
-    archive_read_free(a);
-    return rc;
+    return 0;
 }
 
 /* Makes sure the blob a descriptor names is in the store, verified. */
