@@ -1,13 +1,12 @@
 /* A chunked bump allocator: everything a parsed spec owns lives in one arena,
  * so freeing a spec is one call and no error path can leak a field.
- * Memory is zeroed (absent optional fields read as 0/NULL/false) and an
- * allocation failure aborts: a spec is small, and OOM here is not recoverable
- * in any useful way by the callers. */
+ * Memory is zeroed (absent optional fields read as 0/NULL/false). An
+ * allocation failure returns NULL (nothing below cli/ prints or aborts): the
+ * callers turn it into -ENOMEM, and the arena stays valid and freeable. */
 #include "base/spec.h"
 
 #include <stdalign.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,28 +23,21 @@ struct hull_arena {
     struct arena_chunk *head;   /* the chunk being filled is first */
 };
 
-static _Noreturn void arena_oom(size_t size) {
-    fprintf(stderr, "hull: out of memory allocating %zu bytes\n", size);
-    abort();
-}
-
 static struct arena_chunk *chunk_new(size_t size) {
-    if (size > SIZE_MAX - sizeof(struct arena_chunk)) arena_oom(size);
+    if (size > SIZE_MAX - sizeof(struct arena_chunk)) return NULL;
     struct arena_chunk *c = calloc(1, sizeof *c + size);
-    if (!c) arena_oom(size);
+    if (!c) return NULL;
     c->size = size;
     return c;
 }
 
 struct hull_arena *hull_arena_new(void) {
-    struct hull_arena *a = calloc(1, sizeof *a);
-    if (!a) arena_oom(sizeof *a);
-    return a;
+    return calloc(1, sizeof(struct hull_arena));
 }
 
 void *hull_arena_alloc(struct hull_arena *a, size_t size) {
     if (size == 0) size = 1;            /* distinct, non-NULL pointers */
-    if (size > SIZE_MAX - ARENA_ALIGN) arena_oom(size);
+    if (size > SIZE_MAX - ARENA_ALIGN) return NULL;
     size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     struct arena_chunk *c = a->head;
     if (c && c->size - c->used >= need) {
@@ -57,12 +49,14 @@ void *hull_arena_alloc(struct hull_arena *a, size_t size) {
         /* Big blocks get their own chunk, linked behind the current one so
          * the current chunk's free tail stays usable. */
         struct arena_chunk *big = chunk_new(need);
+        if (!big) return NULL;
         big->used = need;
         if (c) { big->next = c->next; c->next = big; }
         else a->head = big;
         return big->data;
     }
     struct arena_chunk *n = chunk_new(ARENA_CHUNK);
+    if (!n) return NULL;
     n->next = c;
     a->head = n;
     n->used = need;
@@ -72,6 +66,7 @@ void *hull_arena_alloc(struct hull_arena *a, size_t size) {
 char *hull_arena_strndup(struct hull_arena *a, const char *s, size_t n) {
     size_t len = strnlen(s, n);
     char *p = hull_arena_alloc(a, len + 1);
+    if (!p) return NULL;
     memcpy(p, s, len);
     return p;                            /* terminator: zeroed memory */
 }

@@ -16,12 +16,13 @@ static const struct hull_device_rule defaults[] = {
     {.allow = true, .type = 'c', .major = 136, .minor = -1, .access = "rwm"}, /* pts */
 };
 
-void hull_effective_resources(const struct hull_spec *spec, struct hull_resources *out) {
+int hull_effective_resources(const struct hull_spec *spec, struct hull_resources *out, struct hull_err *err) {
     const struct hull_linux *lx = &spec->linux;
     *out = lx->resources;
     size_t n_def = sizeof defaults / sizeof *defaults;
     size_t n = lx->resources.n_devices + n_def + lx->n_devices;
     struct hull_device_rule *rules = hull_arena_alloc(spec->arena, n * sizeof *rules);
+    if (!rules) return hull_err_set(err, ENOMEM, "device rules: out of memory");
     size_t k = 0;
     for (size_t i = 0; i < lx->resources.n_devices; i++) rules[k++] = lx->resources.devices[i];
     memcpy(rules + k, defaults, sizeof defaults);
@@ -35,4 +36,5 @@ void hull_effective_resources(const struct hull_spec *spec, struct hull_resource
     out->devices = rules;
     out->n_devices = k;
     out->present = true;
+    return 0;
 }

@@ -9,7 +9,7 @@
 #include "base/spec.h"
 
 /* Fills *out with a copy of spec->linux.resources whose devices list is the
- * effective one (allocated in spec->arena). */
-void hull_effective_resources(const struct hull_spec *spec, struct hull_resources *out);
+ * effective one (allocated in spec->arena); -ENOMEM if that fails. */
+int hull_effective_resources(const struct hull_spec *spec, struct hull_resources *out, struct hull_err *err);
 
 #endif

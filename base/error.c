@@ -68,4 +68,8 @@ void hull_closep(int *fd) {
     }
 }
 
-void hull_freep(void *p) { free(*(void **)p); }
+void hull_freep(void *p) {
+    int saved = errno;
+    free(*(void **)p);
+    errno = saved;
+}

@@ -41,10 +41,7 @@ typedef void (*hull_warn_fn)(const char *msg);
 void hull_set_warn_handler(hull_warn_fn fn);
 void hull_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* cleanup helpers for __attribute__((cleanup)) */
-void hull_closep(int *fd);
-void hull_freep(void *p);
-#define _cleanup_close_ __attribute__((cleanup(hull_closep)))
-#define _cleanup_free_  __attribute__((cleanup(hull_freep)))
+/* _cleanup_close_, _cleanup_free_, _cleanup_fclose_, ... and TAKE_FD/TAKE_PTR */
+#include "base/cleanup.h"
 
 #endif

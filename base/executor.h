@@ -62,7 +62,7 @@ struct hull_executor_ops {
     /* Optional; NULL means the shared-kernel behaviour. */
     /* The cgroup's resources before it is made (the microVM: the VMM's RAM
      * and /dev/kvm instead of the container's own view). */
-    void (*adjust_resources)(const struct hull_spec *spec, struct hull_resources *res);
+    int (*adjust_resources)(const struct hull_spec *spec, struct hull_resources *res, struct hull_err *err);
     /* kill: -ENOTCONN lets lifecycle/ signal the pid itself. */
     int (*signal)(int state_dir_fd, int sig, bool all, struct hull_err *err);
     /* ps: the container's processes (microVM: guest pids, malloc'd). */

@@ -19,8 +19,6 @@ static inline yajl_gen_status jg_str(yajl_gen g, const char *s) {
     return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* The spelling of files that have not moved to jg_str yet. */
-#define GSTR(g, s) jg_str((g), (s))
 
 static inline yajl_gen_status jg_first(yajl_gen_status a, yajl_gen_status b) {
     return a != yajl_gen_status_ok ? a : b;

@@ -352,6 +352,8 @@ int hull_spec_parse(const char *json, size_t len, struct hull_spec **out, struct
 /* Semantic checks; everything create needs to refuse before touching the system. */
 int hull_spec_validate(const struct hull_spec *spec, struct hull_err *err);
 void hull_spec_free(struct hull_spec *spec);
+static inline void hull_spec_freep(struct hull_spec **spec) { hull_spec_free(*spec); }
+#define _cleanup_spec_ __attribute__((cleanup(hull_spec_freep)))
 
 /* A standalone process object (`exec --process file.json`), allocated in the
  * spec's arena-style owner `*out_owner` (free with hull_spec_free). */
@@ -382,7 +384,8 @@ int hull_rlimit_from_name(const char *name);
 
 /* Arena used by the spec and by anyone building spec-like data. */
 struct hull_arena *hull_arena_new(void);
-void *hull_arena_alloc(struct hull_arena *a, size_t size);   /* zeroed; aborts on OOM */
+/* NULL when out of memory (new, alloc; strdup/strndup of a non-NULL string). */
+void *hull_arena_alloc(struct hull_arena *a, size_t size);   /* zeroed */
 char *hull_arena_strdup(struct hull_arena *a, const char *s);
 char *hull_arena_strndup(struct hull_arena *a, const char *s, size_t n);
 void hull_arena_free(struct hull_arena *a);

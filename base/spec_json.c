@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sj_oom(struct sj *c) {
+    return hull_err_set(c->err, ENOMEM, "%sout of memory", c->prefix);
+}
+
 int sj_fail(struct sj *c, const char *fmt, ...) {
     char msg[512];
     va_list ap;
@@ -220,7 +224,7 @@ static bool has_nul(const struct sj *c, const char *s) {
 int sj_v_str(struct sj *c, yajl_val v, char **out) {
     if (!v || !YAJL_IS_STRING(v)) return sj_fail(c, "expected a string, got %s", v ? type_name(v) : "null");
     if (has_nul(c, v->u.string)) return sj_fail(c, "string contains a NUL character");
-    *out = hull_arena_strdup(c->arena, v->u.string);
+    if (!(*out = hull_arena_strdup(c->arena, v->u.string))) return sj_oom(c);
     return 0;
 }
 
@@ -391,6 +395,7 @@ int sj_strv(struct sj *c, yajl_val obj, const char *key, char ***out, size_t *n)
     if (!a) return 0;
     size_t len = a->u.array.len;
     char **v = hull_arena_alloc(c->arena, (len + 1) * sizeof *v);
+    if (!v) return sj_oom(c);
     size_t mark = sj_push_key(c, key);
     for (size_t i = 0; i < len; i++) {
         size_t m2 = sj_push_index(c, i);
@@ -409,6 +414,7 @@ int sj_u32v(struct sj *c, yajl_val obj, const char *key, uint32_t **out, size_t 
     if (!a) return 0;
     size_t len = a->u.array.len;
     uint32_t *v = hull_arena_alloc(c->arena, (len ? len : 1) * sizeof *v);
+    if (!v) return sj_oom(c);
     size_t mark = sj_push_key(c, key);
     for (size_t i = 0; i < len; i++) {
         size_t m2 = sj_push_index(c, i);
@@ -429,6 +435,7 @@ int sj_idmaps(struct sj *c, yajl_val obj, const char *key, struct hull_idmap **o
     if (!a) return 0;
     size_t len = a->u.array.len;
     struct hull_idmap *v = hull_arena_alloc(c->arena, (len ? len : 1) * sizeof *v);
+    if (!v) return sj_oom(c);
     size_t mark = sj_push_key(c, key);
     for (size_t i = 0; i < len; i++) {
         size_t m2 = sj_push_index(c, i);
@@ -463,6 +470,7 @@ int sj_map(struct sj *c, yajl_val obj, const char *key, struct hull_kv **out, si
     /* Sort (key, position) so duplicates are adjacent and the last one wins,
      * in O(n log n) even for a hostile number of keys. */
     struct kv_ix *ix = hull_arena_alloc(c->arena, (len ? len : 1) * sizeof *ix);
+    if (!ix) return sj_oom(c);
     for (size_t i = 0; i < len; i++) {
         const char *k = o->u.object.keys[i];
         size_t m2 = sj_push_key(c, k);
@@ -475,11 +483,12 @@ int sj_map(struct sj *c, yajl_val obj, const char *key, struct hull_kv **out, si
     }
     if (len > 1) qsort(ix, len, sizeof *ix, kv_ix_cmp);
     struct hull_kv *kv = hull_arena_alloc(c->arena, (len ? len : 1) * sizeof *kv);
+    if (!kv) return sj_oom(c);
     size_t m = 0;
     for (size_t i = 0; i < len; i++) {
         if (i + 1 < len && strcmp(ix[i].key, ix[i + 1].key) == 0) continue;
         size_t m2 = sj_push_key(c, ix[i].key);
-        kv[m].key = hull_arena_strdup(c->arena, ix[i].key);
+        if (!(kv[m].key = hull_arena_strdup(c->arena, ix[i].key))) return sj_oom(c);
         SJ_TRY(sj_v_str(c, o->u.object.values[ix[i].ix], &kv[m].value));
         sj_pop(c, m2);
         m++;

@@ -29,6 +29,9 @@ yajl_val sj_parse_text(struct sj *c, const char *json, size_t len);
 /* Error "<prefix><path>: <message>"; returns -EINVAL. */
 int sj_fail(struct sj *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Error "<prefix>out of memory"; returns -ENOMEM. For a NULL from the arena. */
+int sj_oom(struct sj *c);
+
 /* Path stack: push returns the length to restore with sj_pop. */
 size_t sj_push_key(struct sj *c, const char *key);
 size_t sj_push_index(struct sj *c, size_t i);

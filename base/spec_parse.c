@@ -29,6 +29,7 @@ static int parse_mounts(struct sj *c, yajl_val doc, struct hull_spec *s) {
     if (!a) return 0;
     s->n_mounts = a->u.array.len;
     s->mounts = hull_arena_alloc(c->arena, (s->n_mounts ? s->n_mounts : 1) * sizeof *s->mounts);
+    if (!s->mounts) return sj_oom(c);
     size_t mark = sj_push_key(c, "mounts");
     for (size_t i = 0; i < s->n_mounts; i++) {
         size_t m2 = sj_push_index(c, i);
@@ -60,6 +61,7 @@ static int parse_hooks(struct sj *c, yajl_val doc, struct hull_hooks *hooks) {
         size_t n = a->u.array.len;
         hooks->n[k] = n;
         hooks->list[k] = hull_arena_alloc(c->arena, (n ? n : 1) * sizeof *hooks->list[k]);
+        if (!hooks->list[k]) return sj_oom(c);
         size_t m2 = sj_push_key(c, hull_hook_kind_name(k));
         for (size_t i = 0; i < n; i++) {
             size_t m3 = sj_push_index(c, i);
@@ -113,7 +115,8 @@ static int parse_doc(struct sj *c, yajl_val doc, struct hull_spec *s) {
 
 static struct hull_spec *spec_new(void) {
     struct hull_arena *a = hull_arena_new();
-    struct hull_spec *s = hull_arena_alloc(a, sizeof *s);
+    struct hull_spec *s = a ? hull_arena_alloc(a, sizeof *s) : NULL;
+    if (!s) { hull_arena_free(a); return NULL; }
     s->arena = a;
     return s;
 }
@@ -129,6 +132,7 @@ int hull_spec_parse(const char *json, size_t len, struct hull_spec **out, struct
     *out = NULL;
     if (!json) return hull_err_set(err, EINVAL, "config.json: no input");
     struct hull_spec *s = spec_new();
+    if (!s) return hull_err_set(err, ENOMEM, "config.json: out of memory");
     struct sj c;
     sj_init(&c, s, err, "config.json: ");
     yajl_val doc = sj_parse_text(&c, json, len);
@@ -153,6 +157,7 @@ static int parse_fragment(const char *json, size_t len, const char *prefix, stru
     *out_owner = NULL;
     if (!json) return hull_err_set(err, EINVAL, "%sno input", prefix);
     struct hull_spec *s = spec_new();
+    if (!s) return hull_err_set(err, ENOMEM, "%sout of memory", prefix);
     struct sj c;
     sj_init(&c, s, err, prefix);
     yajl_val doc = sj_parse_text(&c, json, len);

@@ -18,7 +18,8 @@
         sj_pop(c, _mk);                                            \
     } while (0)
 
-#define ALLOC_N(ptr, n) ((ptr) = hull_arena_alloc(c->arena, ((n) ? (n) : 1) * sizeof *(ptr)))
+#define ALLOC_N(ptr, n) \
+    do { if (!((ptr) = hull_arena_alloc(c->arena, ((n) ? (n) : 1) * sizeof *(ptr)))) return sj_oom(c); } while (0)
 
 /* Fails on field `key` of the current object with a message. */
 static int fail_at(struct sj *c, const char *key, const char *what, const char *val) {

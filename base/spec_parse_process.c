@@ -58,6 +58,7 @@ static int parse_rlimits(struct sj *c, yajl_val proc, struct hull_process *p) {
     if (!a) return 0;
     p->n_rlimits = a->u.array.len;
     p->rlimits = hull_arena_alloc(c->arena, (p->n_rlimits ? p->n_rlimits : 1) * sizeof *p->rlimits);
+    if (!p->rlimits) return sj_oom(c);
     size_t mark = sj_push_key(c, "rlimits");
     for (size_t i = 0; i < p->n_rlimits; i++) {
         size_t m2 = sj_push_index(c, i);

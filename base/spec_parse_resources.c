@@ -5,7 +5,8 @@
 
 #include <string.h>
 
-#define ALLOC_N(ptr, n) ((ptr) = hull_arena_alloc(c->arena, ((n) ? (n) : 1) * sizeof *(ptr)))
+#define ALLOC_N(ptr, n) \
+    do { if (!((ptr) = hull_arena_alloc(c->arena, ((n) ? (n) : 1) * sizeof *(ptr)))) return sj_oom(c); } while (0)
 
 static int parse_device_rules(struct sj *c, yajl_val res, struct hull_resources *r) {
     yajl_val a;
@@ -195,7 +196,7 @@ static int parse_rdma(struct sj *c, yajl_val res, struct hull_resources *r) {
         yajl_val e = o->u.object.values[i];
         struct hull_rdma_limit *l = &r->rdma[i];
         SJ_TRY(sj_v_obj(c, e));
-        l->device = hull_arena_strdup(c->arena, o->u.object.keys[i]);
+        if (!(l->device = hull_arena_strdup(c->arena, o->u.object.keys[i]))) return sj_oom(c);
         if (c->nul_mark[0] && strstr(l->device, c->nul_mark)) return sj_fail(c, "key contains a NUL character");
         SJ_TRY(sj_opt_u64(c, e, "hcaHandles", UINT32_MAX, &l->hca_handles));
         SJ_TRY(sj_opt_u64(c, e, "hcaObjects", UINT32_MAX, &l->hca_objects));

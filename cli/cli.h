@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 #include "base/error.h"
+#include "base/state.h"
 
 struct hull_global {
     const char *root;          /* --root */
@@ -18,16 +19,21 @@ struct hull_global {
     const char *argv0;
 };
 
+/* globals.c: the global flags, the data root (--data-root, else $HULL_ROOT,
+ * else /var/lib/hull) and the image store in it. */
 extern struct hull_global g_opts;
+const char *cli_data_root(void);
+struct hull_image_store;
+int cli_open_store(struct hull_image_store **s, struct hull_err *err);
 
 typedef int (*hull_verb_fn)(int argc, char **argv);
 
-/* Reports err as "hull: <msg>" on stderr (and to --log); returns exit code 1. */
+/* report.c: reports err as "hull: <msg>" on stderr (and to --log); returns exit code 1. */
 int cli_fail(const struct hull_err *err);
 int cli_usage_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_log(const char *level, const char *msg);
 
-/* Signal by name ("KILL", "SIGKILL", "RTMIN+1") or number; <0 if unknown. */
+/* parse.c: signal by name ("KILL", "SIGKILL", "RTMIN+1") or number; <0 if unknown. */
 int cli_parse_signal(const char *s);
 /* Strict non-negative int parse; false on garbage. */
 bool cli_parse_int(const char *s, int *out);
@@ -53,23 +59,23 @@ int verb_events(int argc, char **argv);
 int verb_vmm(int argc, char **argv);
 
 /* Containers from images (run_image.c, verbs_workload.c). */
-const char *cli_data_root(void);
-/* A container name or unique id prefix -> its full id (else arg itself). */
-const char *cli_resolve_id(const char *arg);
 bool cli_run_is_image_form(int argc, char **argv);
 int cli_run_image(int argc, char **argv);
-int cli_ps_containers(int argc, char **argv);
 int verb_logs(int argc, char **argv);
 int verb_stop(int argc, char **argv);
 int verb_rm(int argc, char **argv);
 int verb_network(int argc, char **argv);   /* verbs_network.c */
 
-struct hull_image_store;
-int cli_open_store(struct hull_image_store **s, struct hull_err *err);
+/* ctr_lookup.c: a container name or unique id prefix -> its full id (else arg itself). */
+const char *cli_resolve_id(const char *arg);
 /* Is a container (of `hull run IMAGE`) using this image? *who: its name/id. */
 bool cli_image_in_use(const char *ref, const char **who);
+/* The live status of a container of `hull run IMAGE` ("running", "paused",
+ * "created", "exited"): its record corrected by its OCI state; *st: that state. */
+struct hull_ctr;
+const char *cli_ctr_live_status(struct hull_ctr *c, enum hull_status *st);
 
-/* Prints the generator's buffer and a newline, flushes, frees the generator. */
+/* output.c: prints the generator's buffer and a newline, flushes, frees the generator. */
 struct yajl_gen_t;
 void cli_print_json(struct yajl_gen_t *g);
 

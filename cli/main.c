@@ -1,4 +1,4 @@
-/* hull: entry point, global flags (runc's), verb dispatch, error reporting. */
+/* hull: entry point, global flags (runc's), verb dispatch. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -17,71 +17,9 @@
 #include "linux/executor.h"
 #include "vm/executor/executor.h"
 
-struct hull_global g_opts;   /* .root: --root, else hull_state_default_root() */
-
-static void json_escape(FILE *f, const char *s) {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-}
-
-void cli_log(const char *level, const char *msg) {
-    /* --debug without --log: debug lines go to stderr, like runc's */
-    if (!g_opts.log_path && g_opts.debug && strcmp(level, "debug") == 0) {
-        fprintf(stderr, "hull: debug: %s\n", msg);
-        return;
-    }
-    if (!g_opts.log_path) return;
-    int fd = open(g_opts.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    FILE *f = fdopen(fd, "a");
-    if (!f) { close(fd); return; }
-    char ts[64];
-    hull_now_rfc3339(ts, sizeof ts);
-    if (g_opts.log_json) {
-        fprintf(f, "{\"level\":\"%s\",\"msg\":\"", level);
-        json_escape(f, msg);
-        fprintf(f, "\",\"time\":\"%s\"}\n", ts);
-    } else {
-        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
-    }
-    fclose(f);
-}
-
-int cli_fail(const struct hull_err *err) {
-    const char *msg = err && err->msg[0] ? err->msg : "unknown error";
-    fprintf(stderr, "hull: %s\n", msg);
-    cli_log("error", msg);
-    return 1;
-}
-
-int cli_usage_error(const char *verb, const char *fmt, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "hull: %s%s%s\n", verb ? verb : "", verb ? ": " : "", buf);
-    cli_log("error", buf);
-    return verb ? 1 : 2;
-}
-
 static void warn_to_stderr(const char *msg) {
     fprintf(stderr, "hull: warning: %s\n", msg);
     cli_log("warning", msg);
-}
-
-bool cli_parse_int(const char *s, int *out) {
-    if (!s || !*s) return false;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (*end || errno || v < 0 || v > 1 << 30) return false;
-    *out = (int)v;
-    return true;
 }
 
 static const struct { const char *name; hull_verb_fn fn; bool needs_sealed; const char *help; } verbs[] = {

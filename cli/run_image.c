@@ -26,8 +26,6 @@
 #include "net/net.h"
 #include "vm/guest/rootfs_image.h"
 
-const char *cli_data_root(void) { return g_opts.data_root ? g_opts.data_root : hull_image_default_root(); }
-
 struct run_flags {
     struct hull_run_opts o;
     bool rm, detach;
@@ -256,67 +254,61 @@ static int setup_network(struct run_flags *f, struct hull_ctr *c, struct hull_er
     return 0;
 }
 
-/* Everything up to a bundle ready for create: record, rootfs, config.json. */
-static int prepare(struct run_flags *f, struct hull_ctr *c, struct hull_err *err) {
-    struct hull_image_store *s;
+static int prepare_bundle(struct run_flags *f, struct hull_ctr *c, bool *made, struct hull_err *err) {
+    _cleanup_image_store_ struct hull_image_store *s = NULL;
     int r = cli_open_store(&s, err);
     if (r < 0) return r;
-    struct hull_image_config *img = NULL;
-    char **layers = NULL;
+    _cleanup_image_config_ struct hull_image_config *img = NULL;
+    _cleanup_strv_ char **layers = NULL;   /* NULL-terminated (hull_image_rootfs_layers) */
     size_t n = 0;
-    char *json = NULL;
-    bool made = false;
     if ((r = hull_image_inspect(s, f->image, &img, err)) < 0) {
         if (err->code == ENOENT)
             hull_err_set(err, ENOENT, "image \"%s\" not found (import it with: hull image import FILE --name %s)",
                          f->image, f->image);
-        goto out;
+        return r;
     }
     char ref[400];
     snprintf(ref, sizeof ref, "%s:%s", img->ref.name, img->ref.tag);
-    if ((r = hull_ctr_new(cli_data_root(), ref, f->o.name, f->rm, c, err)) < 0) goto out;
-    made = true;
+    if ((r = hull_ctr_new(cli_data_root(), ref, f->o.name, f->rm, c, err)) < 0) return r;
+    *made = true;
     snprintf(c->image_digest, sizeof c->image_digest, "%s", img->ref.digest);
-    if ((r = hull_image_rootfs_layers(s, ref, NULL, &layers, &n, err)) < 0) goto out;
-    if ((r = hull_ctr_mount_rootfs(c, layers, n, err)) < 0) goto out;
+    if ((r = hull_image_rootfs_layers(s, ref, NULL, &layers, &n, err)) < 0) return r;
+    if ((r = hull_ctr_mount_rootfs(c, layers, n, err)) < 0) return r;
     char rootfs[PATH_MAX];
     hull_ctr_path(c, "bundle/rootfs", rootfs, sizeof rootfs);
     /* --vm: the guest's root is the image's own, cached across containers; built here, from the
      * overlay just mounted, while its upper is still empty (nothing but the layers in it) */
     if (f->o.vm && (r = hull_rootfs_image_for_layers(cli_data_root(), layers, n, rootfs, f->vm_root_image,
                                                      sizeof f->vm_root_image, NULL, err)) < 0)
-        goto out;
+        return r;
     f->o.id = c->id;
-    if ((r = setup_network(f, c, err)) < 0) goto out;
-    if (!(json = hull_image_spec_json(img, &f->o, rootfs, err))) { r = -(err->code ? err->code : EINVAL); goto out; }
+    if ((r = setup_network(f, c, err)) < 0) return r;
+    _cleanup_free_ char *json = hull_image_spec_json(img, &f->o, rootfs, err);
+    if (!json) return -(err->code ? err->code : EINVAL);
     char bundle[PATH_MAX];
     hull_ctr_path(c, "bundle", bundle, sizeof bundle);
-    int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (bfd < 0 || hull_write_file_atomic(bfd, "config.json", json, strlen(json), 0600) < 0) {
-        r = hull_err_sys(err, "write %s/config.json", bundle);
-        if (bfd >= 0) close(bfd);
-        goto out;
-    }
-    close(bfd);
+    _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd < 0 || hull_write_file_atomic(bfd, "config.json", json, strlen(json), 0600) < 0)
+        return hull_err_sys(err, "write %s/config.json", bundle);
     /* the command as `ps` shows it */
     size_t len = 0;
-    struct hull_spec *spec = NULL;
+    _cleanup_spec_ struct hull_spec *spec = NULL;
     struct hull_err e2;
-    if (hull_spec_parse(json, strlen(json), &spec, &e2) == 0) {
+    if (hull_spec_parse(json, strlen(json), &spec, &e2) == 0)
         for (size_t i = 0; i < spec->process.n_args && len < sizeof c->command - 1; i++)
             len += (size_t)snprintf(c->command + len, sizeof c->command - len, "%s%s", i ? " " : "", spec->process.args[i]);
-        hull_spec_free(spec);
-    }
-    r = hull_ctr_save(c, err);
-out:
+    return hull_ctr_save(c, err);
+}
+
+/* Everything up to a bundle ready for create: record, rootfs, config.json.
+ * On failure the record made on the way is removed again. */
+static int prepare(struct run_flags *f, struct hull_ctr *c, struct hull_err *err) {
+    bool made = false;
+    int r = prepare_bundle(f, c, &made, err);
     if (r < 0 && made) {
         struct hull_err ignored;
         hull_ctr_remove(c, &ignored);
     }
-    free(json);
-    hull_image_strv_free(layers, n);
-    hull_image_config_free(img);
-    hull_image_store_close(s);
     return r;
 }
 

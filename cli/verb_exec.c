@@ -20,6 +20,29 @@ struct exec_flags {
     int preserve_fds;
 };
 
+static void exec_flags_release(struct exec_flags *f) {
+    free(f->env);
+    free(f->gids);
+    free(f->caps);
+}
+
+/* The whole of a --process file; NULL (err filled) if it cannot be opened. */
+static char *read_process_file(const char *path, size_t *len_out, struct hull_err *err) {
+    _cleanup_fclose_ FILE *fp = fopen(path, "re");
+    if (!fp) { hull_err_sys(err, "exec: --process %s", path); return NULL; }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 > cap) { cap = cap ? cap * 2 : 8192; text = realloc(text, cap); }
+        size_t n = fread(text + len, 1, cap - len - 1, fp);
+        if (n == 0) break;
+        len += n;
+    }
+    text[len] = '\0';
+    *len_out = len;
+    return text;
+}
+
 static void push(char ***v, size_t *n, char *s) {
     *v = realloc(*v, (*n + 1) * sizeof **v);
     (*v)[(*n)++] = s;
@@ -27,6 +50,7 @@ static void push(char ***v, size_t *n, char *s) {
 
 static char **env_merge(struct hull_arena *a, char **base, size_t n_base, char **add, size_t n_add, size_t *out_n) {
     char **env = hull_arena_alloc(a, (n_base + n_add + 1) * sizeof *env);
+    if (!env) return NULL;
     size_t n = 0;
     for (size_t i = 0; i < n_base; i++) env[n++] = base[i];
     for (size_t i = 0; i < n_add; i++) {
@@ -49,9 +73,11 @@ static int build_process(const struct exec_flags *f, int argc, char **argv, stru
     struct hull_arena *a = spec->arena;
     p->n_args = (size_t)argc;
     p->args = hull_arena_alloc(a, ((size_t)argc + 1) * sizeof *p->args);
+    if (!p->args) return hull_err_set(err, ENOMEM, "exec: out of memory");
     for (int i = 0; i < argc; i++) p->args[i] = argv[i];
     p->terminal = f->tty;
     p->env = env_merge(a, spec->process.env, spec->process.n_env, f->env, f->n_env, &p->n_env);
+    if (!p->env) return hull_err_set(err, ENOMEM, "exec: out of memory");
     if (f->cwd) p->cwd = (char *)f->cwd;
     if (f->user) {
         char *end;
@@ -68,6 +94,7 @@ static int build_process(const struct exec_flags *f, int argc, char **argv, stru
     }
     if (f->n_gids) {
         p->user.additional_gids = hull_arena_alloc(a, f->n_gids * sizeof(uint32_t));
+        if (!p->user.additional_gids) return hull_err_set(err, ENOMEM, "exec: out of memory");
         for (size_t i = 0; i < f->n_gids; i++) {
             char *end;
             unsigned long g = strtoul(f->gids[i], &end, 10);
@@ -100,8 +127,8 @@ int verb_exec(int argc, char **argv) {
         {"cap", required_argument, NULL, 'c'}, {"preserve-fds", required_argument, NULL, O_PRESERVE},
         {"ignore-paused", no_argument, NULL, O_IGNORE_PAUSED}, {"interactive", no_argument, NULL, 'i'}, {0},
     };
-    struct exec_flags f = {0};
-    int c, rc = 1;
+    __attribute__((cleanup(exec_flags_release))) struct exec_flags f = {0};
+    int c;
     opterr = 0;
     while ((c = getopt_long_only(argc, argv, "+ie:tu:g:p:dc:", opts, NULL)) != -1) {
         switch (c) {
@@ -118,42 +145,33 @@ int verb_exec(int argc, char **argv) {
         case O_NNP: f.nnp = true; break;
         case 'c': push(&f.caps, &f.n_caps, optarg); break;
         case O_PRESERVE:
-            if (!cli_parse_int(optarg, &f.preserve_fds)) { rc = cli_usage_error("exec", "--preserve-fds: \"%s\" is not a number", optarg); goto out; }
+            if (!cli_parse_int(optarg, &f.preserve_fds))
+                return cli_usage_error("exec", "--preserve-fds: \"%s\" is not a number", optarg);
             break;
         case O_LABEL: case O_APPARMOR: case O_IGNORE_PAUSED: break;
-        default: rc = cli_usage_error("exec", "unknown option \"%s\"", argv[optind - 1]); goto out;
+        default: return cli_usage_error("exec", "unknown option \"%s\"", argv[optind - 1]);
         }
     }
-    if (optind >= argc) { rc = cli_usage_error("exec", "expects a container id"); goto out; }
+    if (optind >= argc) return cli_usage_error("exec", "expects a container id");
     const char *id = cli_resolve_id(argv[optind++]);
     struct hull_err err = {0};
-    struct hull_spec *owner = NULL;
+    _cleanup_spec_ struct hull_spec *owner = NULL;
     struct hull_process proc;
     if (f.process_file) {
-        FILE *fp = fopen(f.process_file, "re");
-        if (!fp) { hull_err_sys(&err, "exec: --process %s", f.process_file); rc = cli_fail(&err); goto out; }
-        char *text = NULL;
-        size_t cap = 0, len = 0;
-        for (;;) {
-            if (len + 4096 > cap) { cap = cap ? cap * 2 : 8192; text = realloc(text, cap); }
-            size_t n = fread(text + len, 1, cap - len - 1, fp);
-            if (n == 0) break;
-            len += n;
+        size_t len;
+        _cleanup_free_ char *text = read_process_file(f.process_file, &len, &err);
+        if (!text) return cli_fail(&err);
+        if (hull_process_parse(text, len, &owner, &err) < 0) {
+            hull_err_prefix(&err, "exec: %s: ", f.process_file);
+            return cli_fail(&err);
         }
-        fclose(fp);
-        text[len] = '\0';
-        int r = hull_process_parse(text, len, &owner, &err);
-        free(text);
-        if (r < 0) { hull_err_prefix(&err, "exec: %s: ", f.process_file); rc = cli_fail(&err); goto out; }
         proc = owner->process;
         if (f.tty) proc.terminal = true;
     } else {
-        if (optind >= argc) { rc = cli_usage_error("exec", "expects a command to run (or --process)"); goto out; }
+        if (optind >= argc) return cli_usage_error("exec", "expects a command to run (or --process)");
         if (hull_container_config(g_opts.root, id, &owner, &err) < 0 ||
-            build_process(&f, argc - optind, argv + optind, owner, &proc, &err) < 0) {
-            rc = cli_fail(&err);
-            goto out;
-        }
+            build_process(&f, argc - optind, argv + optind, owner, &proc, &err) < 0)
+            return cli_fail(&err);
     }
     bool want_master = proc.terminal && !f.console_socket && !f.detach;
     struct hull_exec_opts o = {
@@ -162,16 +180,8 @@ int verb_exec(int argc, char **argv) {
         .pid_file = f.pid_file, .preserve_fds = f.preserve_fds,
     };
     pid_t pid;
-    int master = -1;
-    if (hull_container_exec(&o, &pid, &master, &err) < 0) { rc = cli_fail(&err); goto out_spec; }
-    if (f.detach) { rc = 0; goto out_spec; }
-    rc = cli_wait_forward(pid, master);
-    if (master >= 0) close(master);
-out_spec:
-    hull_spec_free(owner);
-out:
-    free(f.env);
-    free(f.gids);
-    free(f.caps);
-    return rc;
+    _cleanup_close_ int master = -1;
+    if (hull_container_exec(&o, &pid, &master, &err) < 0) return cli_fail(&err);
+    if (f.detach) return 0;
+    return cli_wait_forward(pid, master);
 }

@@ -56,10 +56,6 @@ static void show_progress(void *ctx, const char *what, uint64_t done, uint64_t t
 static hull_progress_fn progress_fn(void) { return isatty(2) ? show_progress : NULL; }
 static void progress_end(struct progress *p) { if (p->shown) fputc('\n', stderr); }
 
-int cli_open_store(struct hull_image_store **s, struct hull_err *err) {
-    return hull_image_store_open(g_opts.data_root ? g_opts.data_root : hull_image_default_root(), s, err);
-}
-
 static int image_import(int argc, char **argv) {
     static const struct option opts[] = {{"name", required_argument, NULL, 'n'}, {"platform", required_argument, NULL, 'p'}, {0}};
     const char *name = NULL, *platform = NULL;
@@ -109,12 +105,12 @@ static int image_ls(int argc, char **argv) {
         yajl_gen_array_open(g);
         for (size_t i = 0; i < n; i++) {
             yajl_gen_map_open(g);
-            GSTR(g, "repository"); GSTR(g, v[i].name);
-            GSTR(g, "tag"); GSTR(g, v[i].tag);
-            GSTR(g, "digest"); GSTR(g, v[i].digest);
-            GSTR(g, "platform"); GSTR(g, v[i].platform);
-            GSTR(g, "created"); GSTR(g, v[i].created);
-            GSTR(g, "size"); yajl_gen_integer(g, (long long)v[i].size);
+            jg_str(g, "repository"); jg_str(g, v[i].name);
+            jg_str(g, "tag"); jg_str(g, v[i].tag);
+            jg_str(g, "digest"); jg_str(g, v[i].digest);
+            jg_str(g, "platform"); jg_str(g, v[i].platform);
+            jg_str(g, "created"); jg_str(g, v[i].created);
+            jg_str(g, "size"); yajl_gen_integer(g, (long long)v[i].size);
             yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -135,10 +131,10 @@ static int image_ls(int argc, char **argv) {
 }
 
 static void gen_strv(yajl_gen g, const char *key, char **v, size_t n) {
-    GSTR(g, key);
+    jg_str(g, key);
     if (!v) { yajl_gen_null(g); return; }
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < n; i++) GSTR(g, v[i]);
+    for (size_t i = 0; i < n; i++) jg_str(g, v[i]);
     yajl_gen_array_close(g);
 }
 
@@ -154,23 +150,23 @@ static int image_inspect(int argc, char **argv) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
-    GSTR(g, "Name"); GSTR(g, cfg->ref.name);
-    GSTR(g, "Tag"); GSTR(g, cfg->ref.tag);
-    GSTR(g, "Digest"); GSTR(g, cfg->ref.digest);
-    GSTR(g, "ConfigDigest"); GSTR(g, cfg->config_digest);
-    GSTR(g, "Created"); GSTR(g, cfg->ref.created);
-    GSTR(g, "Size"); yajl_gen_integer(g, (long long)cfg->ref.size);
-    GSTR(g, "Os"); GSTR(g, cfg->os ? cfg->os : "");
-    GSTR(g, "Architecture"); GSTR(g, cfg->architecture ? cfg->architecture : "");
-    GSTR(g, "User"); GSTR(g, cfg->user ? cfg->user : "");
-    GSTR(g, "WorkingDir"); GSTR(g, cfg->working_dir ? cfg->working_dir : "");
+    jg_str(g, "Name"); jg_str(g, cfg->ref.name);
+    jg_str(g, "Tag"); jg_str(g, cfg->ref.tag);
+    jg_str(g, "Digest"); jg_str(g, cfg->ref.digest);
+    jg_str(g, "ConfigDigest"); jg_str(g, cfg->config_digest);
+    jg_str(g, "Created"); jg_str(g, cfg->ref.created);
+    jg_str(g, "Size"); yajl_gen_integer(g, (long long)cfg->ref.size);
+    jg_str(g, "Os"); jg_str(g, cfg->os ? cfg->os : "");
+    jg_str(g, "Architecture"); jg_str(g, cfg->architecture ? cfg->architecture : "");
+    jg_str(g, "User"); jg_str(g, cfg->user ? cfg->user : "");
+    jg_str(g, "WorkingDir"); jg_str(g, cfg->working_dir ? cfg->working_dir : "");
     gen_strv(g, "Entrypoint", cfg->entrypoint, cfg->n_entrypoint);
     gen_strv(g, "Cmd", cfg->cmd, cfg->n_cmd);
     gen_strv(g, "Env", cfg->env, cfg->n_env);
     gen_strv(g, "ExposedPorts", cfg->exposed_ports, cfg->n_exposed_ports);
-    GSTR(g, "Labels");
+    jg_str(g, "Labels");
     yajl_gen_map_open(g);
-    for (size_t i = 0; i < cfg->n_labels; i++) { GSTR(g, cfg->labels[i].key); GSTR(g, cfg->labels[i].value); }
+    for (size_t i = 0; i < cfg->n_labels; i++) { jg_str(g, cfg->labels[i].key); jg_str(g, cfg->labels[i].value); }
     yajl_gen_map_close(g);
     gen_strv(g, "Layers", cfg->layer_digests, cfg->n_layers);
     gen_strv(g, "DiffIDs", cfg->diff_ids, cfg->n_layers);

@@ -66,6 +66,44 @@ static int net_ls(int argc, char **argv) {
     return 0;
 }
 
+/* Checks the name, the bridge and the subnet against the host and the
+ * other networks, and saves n, all under the network store's lock. */
+static int create_network(struct hull_network *n, const char *name, const char *bridge, const char *subnet,
+                          const char *gateway, const char *subnet6, const char *gateway6, struct hull_err *err) {
+    _cleanup_close_ int lock = hull_netstore_lock(cli_data_root(), err);
+    if (lock < 0) return lock;
+    _cleanup_nl_ struct hull_nl nl = {0};
+    struct hull_network other;
+    struct hull_err e2;
+    int r = hull_network_load(cli_data_root(), name, &other, &e2);
+    if (r == 0) return hull_err_set(err, EEXIST, "network \"%s\" already exists", name);
+    if (e2.code != ENOENT) { *err = e2; return r; }
+    if (!strcmp(name, HULL_DEFAULT_NETWORK))
+        return hull_err_set(err, EEXIST, "\"%s\" is the default network (made on first use)", name);
+    if ((r = hull_nl_open(&nl, NETLINK_ROUTE, -1, err)) < 0) return r;
+    if (bridge) {
+        _cleanup_free_ struct hull_network *all = NULL;
+        size_t cnt;
+        struct hull_link l;
+        if ((r = hull_network_list(cli_data_root(), &all, &cnt, err)) < 0) return r;
+        for (size_t i = 0; i < cnt; i++)
+            if (!strcmp(all[i].bridge, bridge))
+                return hull_err_set(err, EEXIST, "--bridge %s: network %s uses it already", bridge, all[i].name);
+        if (hull_rtnl_get_link(&nl, bridge, &l, &e2) == 0)
+            return hull_err_set(err, EEXIST, "--bridge %s: a link of that name exists on this host", bridge);
+        snprintf(n->bridge, sizeof n->bridge, "%s", bridge);
+    } else if ((r = hull_network_pick_bridge(&nl, cli_data_root(), n->bridge, err)) < 0) {
+        return r;
+    }
+    if (subnet) r = hull_network_check_subnet(&nl, cli_data_root(), &n->subnet, NULL, err);
+    else r = hull_network_pick_subnet(&nl, cli_data_root(), &n->subnet, err);
+    if (r < 0) return r;
+    if (!gateway) hull_cidr_nth(&n->subnet, 1, &n->gateway);
+    if (subnet6 && !gateway6) hull_cidr_nth(&n->subnet6, 1, &n->gateway6);
+    hull_now_rfc3339(n->created, sizeof n->created);
+    return hull_network_save(cli_data_root(), n, err);
+}
+
 static int net_create(int argc, char **argv) {
     static const struct option opts[] = {
         {"subnet", required_argument, NULL, 's'}, {"gateway", required_argument, NULL, 'g'},
@@ -104,59 +142,19 @@ static int net_create(int argc, char **argv) {
         return cli_fail(&err);
     }
     if (bridge && hull_ifname_validate(bridge, &err) < 0) return cli_fail(&err);
-    int lock = hull_netstore_lock(cli_data_root(), &err);
-    if (lock < 0) return cli_fail(&err);
-    struct hull_nl nl = {0};
-    struct hull_network other;
-    struct hull_err e2;
-    int r = 0;
-    if ((r = hull_network_load(cli_data_root(), name, &other, &e2)) == 0) {
-        r = hull_err_set(&err, EEXIST, "network \"%s\" already exists", name);
-        goto out;
-    }
-    if (e2.code != ENOENT) { err = e2; goto out; }
-    if (!strcmp(name, HULL_DEFAULT_NETWORK)) {
-        r = hull_err_set(&err, EEXIST, "\"%s\" is the default network (made on first use)", name);
-        goto out;
-    }
-    if ((r = hull_nl_open(&nl, NETLINK_ROUTE, -1, &err)) < 0) goto out;
-    if (bridge) {
-        struct hull_network *all;
-        size_t cnt;
-        struct hull_link l;
-        if ((r = hull_network_list(cli_data_root(), &all, &cnt, &err)) < 0) goto out;
-        for (size_t i = 0; i < cnt && r == 0; i++)
-            if (!strcmp(all[i].bridge, bridge))
-                r = hull_err_set(&err, EEXIST, "--bridge %s: network %s uses it already", bridge, all[i].name);
-        free(all);
-        if (r == 0 && hull_rtnl_get_link(&nl, bridge, &l, &e2) == 0)
-            r = hull_err_set(&err, EEXIST, "--bridge %s: a link of that name exists on this host", bridge);
-        if (r < 0) goto out;
-        snprintf(n.bridge, sizeof n.bridge, "%s", bridge);
-    } else if ((r = hull_network_pick_bridge(&nl, cli_data_root(), n.bridge, &err)) < 0) {
-        goto out;
-    }
-    if (subnet) r = hull_network_check_subnet(&nl, cli_data_root(), &n.subnet, NULL, &err);
-    else r = hull_network_pick_subnet(&nl, cli_data_root(), &n.subnet, &err);
-    if (r < 0) goto out;
-    if (!gateway) hull_cidr_nth(&n.subnet, 1, &n.gateway);
-    if (subnet6 && !gateway6) hull_cidr_nth(&n.subnet6, 1, &n.gateway6);
-    hull_now_rfc3339(n.created, sizeof n.created);
-    if ((r = hull_network_save(cli_data_root(), &n, &err)) < 0) goto out;
+    if (create_network(&n, name, bridge, subnet, gateway, subnet6, gateway6, &err) < 0) return cli_fail(&err);
     printf("%s\n", name);
-out:
-    if (nl.sock) hull_nl_close(&nl);
-    close(lock);
-    return r < 0 ? cli_fail(&err) : 0;
+    return 0;
 }
 
 static int net_rm_one(const char *name, struct hull_err *err) {
-    int lock = hull_netstore_lock(cli_data_root(), err);
+    _cleanup_close_ int lock = hull_netstore_lock(cli_data_root(), err);
     if (lock < 0) return lock;
     struct hull_network n;
     struct hull_lease *v = NULL;
     size_t cnt = 0;
-    struct hull_nl rt = {0}, nf = {0};
+    _cleanup_nl_ struct hull_nl nf = {0};
+    _cleanup_nl_ struct hull_nl rt = {0};
     int r = hull_network_load(cli_data_root(), name, &n, err);
     if (r == 0) r = hull_leases_read(cli_data_root(), &n, &v, &cnt, err);
     if (r == 0 && cnt) {
@@ -173,10 +171,7 @@ static int net_rm_one(const char *name, struct hull_err *err) {
         r = hull_nl_commit(&rt, err);
     }
     if (r == 0) r = hull_network_forget(cli_data_root(), name, err);
-    if (rt.sock) hull_nl_close(&rt);
-    if (nf.sock) hull_nl_close(&nf);
-    close(lock);
-    return r;
+    return r;   /* rt, then nf, then the lock are released */
 }
 
 static int net_rm(int argc, char **argv) {

@@ -1,4 +1,4 @@
-/* Read-only and helper verbs: list, ps, spec. */
+/* Read-only and helper verbs: list, spec. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,16 +14,6 @@
 #include "base/fsutil.h"
 
 #include "base/json_gen.h"
-
-void cli_print_json(yajl_gen g) {
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    fwrite(buf, 1, len, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
-    yajl_gen_free(g);
-}
 
 int verb_list(int argc, char **argv) {
     static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {0}};
@@ -55,14 +45,14 @@ int verb_list(int argc, char **argv) {
         pid_t pid = status == HULL_STOPPED ? 0 : st.pid;
         if (json) {
             yajl_gen_map_open(g);
-            GSTR(g, "ociVersion"); GSTR(g, HULL_OCI_VERSION);
-            GSTR(g, "id"); GSTR(g, st.id);
-            GSTR(g, "pid"); yajl_gen_integer(g, pid);
-            GSTR(g, "status"); GSTR(g, hull_status_name(status));
-            GSTR(g, "bundle"); GSTR(g, st.bundle);
-            GSTR(g, "rootfs"); GSTR(g, st.rootfs);
-            GSTR(g, "created"); GSTR(g, st.created);
-            GSTR(g, "owner"); GSTR(g, "root");
+            jg_str(g, "ociVersion"); jg_str(g, HULL_OCI_VERSION);
+            jg_str(g, "id"); jg_str(g, st.id);
+            jg_str(g, "pid"); yajl_gen_integer(g, pid);
+            jg_str(g, "status"); jg_str(g, hull_status_name(status));
+            jg_str(g, "bundle"); jg_str(g, st.bundle);
+            jg_str(g, "rootfs"); jg_str(g, st.rootfs);
+            jg_str(g, "created"); jg_str(g, st.created);
+            jg_str(g, "owner"); jg_str(g, "root");
             yajl_gen_map_close(g);
         } else if (quiet) {
             printf("%s\n", st.id);
@@ -78,91 +68,6 @@ int verb_list(int argc, char **argv) {
         yajl_gen_array_close(g);
         cli_print_json(g);
     }
-    return 0;
-}
-
-int verb_ps(int argc, char **argv) {
-    /* `ps` alone (or with -a/-q) lists containers like podman; `ps ID` is runc's */
-    int positional = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--format")) { i++; continue; }
-        if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all") || !strcmp(argv[i], "-q")) return cli_ps_containers(argc, argv);
-        if (argv[i][0] != '-') positional++;
-    }
-    if (positional == 0) return cli_ps_containers(argc, argv);
-    static const struct option opts[] = {{"format", required_argument, NULL, 'f'}, {0}};
-    bool json = false;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
-        if (c == 'f') {
-            if (strcmp(optarg, "json") == 0) json = true;
-            else if (strcmp(optarg, "table") != 0) return cli_usage_error("ps", "--format: table or json, not \"%s\"", optarg);
-        } else return cli_usage_error("ps", "unknown option \"%s\"", argv[optind - 1]);
-    }
-    if (optind >= argc) return cli_usage_error("ps", "expects a container id");
-    const char *id = cli_resolve_id(argv[optind++]);
-    pid_t *pids;
-    size_t n;
-    struct hull_err err = {0};
-    bool guest = false;
-    if (hull_container_pids(g_opts.root, id, &pids, &n, &guest, &err) < 0) return cli_fail(&err);
-    if (json) {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < n; i++) yajl_gen_integer(g, pids[i]);
-        yajl_gen_array_close(g);
-        cli_print_json(g);
-        free(pids);
-        return 0;
-    }
-    if (guest) {   /* pids inside the microVM: the host's ps(1) knows nothing of them */
-        printf("PID\n");
-        for (size_t i = 0; i < n; i++) printf("%d\n", (int)pids[i]);
-        free(pids);
-        return 0;
-    }
-    /* Table: ps(1) with the caller's options (default -ef), filtered to our pids. */
-    char cmd[4096] = "ps";
-    size_t len = 2;
-    if (optind >= argc) len += (size_t)snprintf(cmd + len, sizeof cmd - len, " -ef");
-    for (int i = optind; i < argc && len < sizeof cmd; i++) {
-        len += (size_t)snprintf(cmd + len, sizeof cmd - len, " '");
-        for (const char *p = argv[i]; *p && len + 5 < sizeof cmd; p++) {
-            if (*p == '\'') len += (size_t)snprintf(cmd + len, sizeof cmd - len, "'\\''");
-            else cmd[len++] = *p;
-        }
-        len += (size_t)snprintf(cmd + len, sizeof cmd - len, "'");
-    }
-    FILE *ps = popen(cmd, "r");
-    if (!ps) { free(pids); return cli_fail(&(struct hull_err){EIO, "ps: cannot run ps(1)"}); }
-    char line[8192];
-    int pid_col = -1;
-    bool header = true;
-    while (fgets(line, sizeof line, ps)) {
-        if (header) {
-            header = false;
-            char copy[8192];
-            snprintf(copy, sizeof copy, "%s", line);
-            int col = 0;
-            for (char *tok = strtok(copy, " \t\n"); tok; tok = strtok(NULL, " \t\n"), col++)
-                if (strcmp(tok, "PID") == 0) pid_col = col;
-            fputs(line, stdout);
-            if (pid_col < 0) { pclose(ps); free(pids); return cli_fail(&(struct hull_err){EINVAL, "ps: no PID column in the output of ps"}); }
-            continue;
-        }
-        char copy[8192];
-        snprintf(copy, sizeof copy, "%s", line);
-        int col = 0;
-        char *tok = strtok(copy, " \t\n");
-        while (tok && col < pid_col) { tok = strtok(NULL, " \t\n"); col++; }
-        if (!tok) continue;
-        pid_t p = (pid_t)atoi(tok);
-        for (size_t i = 0; i < n; i++)
-            if (pids[i] == p) { fputs(line, stdout); break; }
-    }
-    pclose(ps);
-    free(pids);
     return 0;
 }
 

@@ -33,6 +33,8 @@ const char *hull_image_default_root(void);
 /* Creates the layout under root if missing. */
 int hull_image_store_open(const char *root, struct hull_image_store **out, struct hull_err *err);
 void hull_image_store_close(struct hull_image_store *s);
+static inline void hull_image_store_closep(struct hull_image_store **s) { hull_image_store_close(*s); }
+#define _cleanup_image_store_ __attribute__((cleanup(hull_image_store_closep)))
 
 /* One reference in the index. */
 struct hull_image_summary {
@@ -88,6 +90,8 @@ struct hull_image_config {
 int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_image_config **out,
                        struct hull_err *err);
 void hull_image_config_free(struct hull_image_config *c);
+static inline void hull_image_config_freep(struct hull_image_config **c) { hull_image_config_free(*c); }
+#define _cleanup_image_config_ __attribute__((cleanup(hull_image_config_freep)))
 
 /* Removes the reference, then garbage-collects blobs and layer directories
  * no other reference uses. (Refusing while a container uses the image is the

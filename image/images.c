@@ -79,11 +79,11 @@ int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_
     struct ref_entry r;
     int rc = refs_lookup(s, ref, &r, err);
     if (rc < 0) return rc;
-    struct hull_image_config *c = calloc(1, sizeof *c);
+    _cleanup_image_config_ struct hull_image_config *c = calloc(1, sizeof *c);
     if (!c) return hull_err_set(err, ENOMEM, "out of memory");
-    if ((rc = summary_fill(s, &r, &c->ref, err)) < 0) goto fail;
+    if ((rc = summary_fill(s, &r, &c->ref, err)) < 0) return rc;
     struct image_meta im;
-    if ((rc = image_meta_load(s, r.digest, &im, &c->config_json, err)) < 0) goto fail;
+    if ((rc = image_meta_load(s, r.digest, &im, &c->config_json, err)) < 0) return rc;
     c->manifest_json = store_read_blob(s, r.digest, NULL, err);
     snprintf(c->config_digest, sizeof c->config_digest, "%s", im.m.config.digest);
     c->n_layers = im.m.n_layers;
@@ -95,8 +95,7 @@ int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_
     c->layer_sizes = calloc(c->n_layers + 1, sizeof *c->layer_sizes);
     if (!c->layer_digests || !c->layer_media_types || !c->layer_sizes) {
         image_meta_free(&im);
-        rc = hull_err_set(err, ENOMEM, "out of memory");
-        goto fail;
+        return hull_err_set(err, ENOMEM, "out of memory");
     }
     for (size_t i = 0; i < c->n_layers; i++) {
         c->layer_digests[i] = strdup(im.m.layers[i].digest);
@@ -106,8 +105,8 @@ int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_
     image_meta_free(&im);
     char what[128];
     snprintf(what, sizeof what, "image %s:%s: config", r.name, r.tag);
-    yajl_val root = ij_parse(c->config_json, what, err);
-    if (!root) { rc = -err->code; goto fail; }
+    _cleanup_yajl_tree_ yajl_val root = ij_parse(c->config_json, what, err);
+    if (!root) return -err->code;
     c->os = dup_str(root, "os");
     c->architecture = dup_str(root, "architecture");
     c->variant = dup_str(root, "variant");
@@ -117,10 +116,8 @@ int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_
     c->stop_signal = dup_str(cfg, "StopSignal");
     if ((rc = ij_strv(cfg, "Entrypoint", &c->entrypoint, &c->n_entrypoint, what, err)) < 0 ||
         (rc = ij_strv(cfg, "Cmd", &c->cmd, &c->n_cmd, what, err)) < 0 ||
-        (rc = ij_strv(cfg, "Env", &c->env, &c->n_env, what, err)) < 0) {
-        yajl_tree_free(root);
-        goto fail;
-    }
+        (rc = ij_strv(cfg, "Env", &c->env, &c->n_env, what, err)) < 0)
+        return rc;
     keys(ij_get(cfg, "ExposedPorts"), &c->exposed_ports, &c->n_exposed_ports);
     keys(ij_get(cfg, "Volumes"), &c->volumes, &c->n_volumes);
     yajl_val labels = ij_get(cfg, "Labels");
@@ -133,12 +130,8 @@ int hull_image_inspect(struct hull_image_store *s, const char *ref, struct hull_
             c->n_labels++;
         }
     }
-    yajl_tree_free(root);
-    *out = c;
+    *out = TAKE_PTR(c);
     return 0;
-fail:
-    hull_image_config_free(c);
-    return rc;
 }
 
 void hull_image_config_free(struct hull_image_config *c) {

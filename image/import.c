@@ -35,68 +35,6 @@ struct import {
     uint64_t done, total;
 };
 
-/* "a/./b//c" -> "a/b/c"; ".." pops (never above the root: then NULL). The
- * names only index the scan table, nothing is created from them. */
-static char *arc_norm(const char *dir, const char *p) {
-    size_t cap = (dir ? strlen(dir) : 0) + strlen(p) + 2;
-    char *in = malloc(cap), *out = malloc(cap);
-    if (!in || !out) { free(in); free(out); return NULL; }
-    snprintf(in, cap, "%s%s%s", dir && *dir && p[0] != '/' ? dir : "",
-             dir && *dir && p[0] != '/' ? "/" : "", p);
-    size_t o = 0;
-    char *save = NULL;
-    for (char *c = strtok_r(in, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-        if (strcmp(c, ".") == 0) continue;
-        if (strcmp(c, "..") == 0) {
-            if (o == 0) { free(in); free(out); return NULL; }
-            while (o > 0 && out[o - 1] != '/') o--;
-            if (o > 0) o--;
-            continue;
-        }
-        if (o) out[o++] = '/';
-        memcpy(out + o, c, strlen(c));
-        o += strlen(c);
-    }
-    out[o] = '\0';
-    free(in);
-    return out;
-}
-
-const struct arc_file *arc_find(const struct arc_scan *sc, const char *path) {
-    char *p = arc_norm(NULL, path);
-    const struct arc_file *f = NULL;
-    for (int hops = 0; p && hops < 16; hops++) {
-        f = NULL;
-        for (size_t i = 0; i < sc->n; i++)
-            if (strcmp(sc->files[i].path, p) == 0) f = &sc->files[i];
-        if (!f || !f->link) break;
-        free(p);
-        p = strdup(f->link);
-    }
-    free(p);
-    return f && !f->link ? f : NULL;
-}
-
-static void arc_scan_free(struct arc_scan *sc) {
-    for (size_t i = 0; i < sc->n; i++) { free(sc->files[i].path); free(sc->files[i].link); }
-    free(sc->files);
-    free(sc->index_json); free(sc->oci_layout); free(sc->manifest_json);
-    dset_free(&sc->created);
-}
-
-static struct arc_file *arc_push(struct arc_scan *sc) {
-    if (sc->n == sc->cap) {
-        size_t cap = sc->cap ? sc->cap * 2 : 32;
-        void *v = realloc(sc->files, cap * sizeof *sc->files);
-        if (!v) return NULL;
-        sc->files = v;
-        sc->cap = cap;
-    }
-    struct arc_file *f = &sc->files[sc->n++];
-    memset(f, 0, sizeof *f);
-    return f;
-}
-
 static int read_small(struct archive *a, const char *path, char **out, struct hull_err *err) {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap + 1);
@@ -162,23 +100,18 @@ static int scan_member(struct import *imp, struct archive *a, struct archive_ent
 }
 
 static int scan_archive(struct import *imp, int fd, struct hull_err *err) {
-    struct archive *a = archive_read_new();
+    _cleanup_archive_read_ struct archive *a = archive_read_new();
     if (!a) return hull_err_set(err, ENOMEM, "out of memory");
     archive_read_support_filter_all(a);
     archive_read_support_format_tar(a);
     int rc = 0;
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-        rc = hull_err_set(err, EINVAL, "not a tar archive or OCI layout: %s", archive_error_string(a));
-        goto out;
-    }
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK)
+        return hull_err_set(err, EINVAL, "not a tar archive or OCI layout: %s", archive_error_string(a));
     struct archive_entry *e;
     for (;;) {
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF) break;
-        if (r < ARCHIVE_WARN) {
-            rc = hull_err_set(err, EINVAL, "reading archive: %s", archive_error_string(a));
-            goto out;
-        }
+        if (r < ARCHIVE_WARN) return hull_err_set(err, EINVAL, "reading archive: %s", archive_error_string(a));
         const char *raw = archive_entry_pathname(e);
         char *path = raw ? arc_norm(NULL, raw) : NULL;
         if (!path || !*path) { free(path); continue; }   /* "./" or a name leaving the archive */
@@ -199,11 +132,9 @@ static int scan_archive(struct import *imp, int fd, struct hull_err *err) {
         }
         if (type == AE_IFREG) rc = scan_member(imp, a, e, path, err);
         free(path);
-        if (rc < 0) goto out;
+        if (rc < 0) return rc;
     }
-out:
-    archive_read_free(a);
-    return rc;
+    return 0;
 }
 
 /* Makes sure the blob a descriptor names is in the store, verified. */

@@ -15,32 +15,25 @@
 
 int blob_uncompressed_digest(struct hull_image_store *s, const char *digest,
                              char out[HULL_DIGEST_LEN], struct hull_err *err) {
-    int fd = store_open_blob(s, digest, err);
+    _cleanup_close_ int fd = store_open_blob(s, digest, err);
     if (fd < 0) return fd;
-    struct archive *a = archive_read_new();
-    EVP_MD_CTX *md = digest_new();
-    int rc = 0;
-    if (!a || !md) { rc = hull_err_set(err, ENOMEM, "out of memory"); goto out; }
+    _cleanup_archive_read_ struct archive *a = archive_read_new();
+    _cleanup_md_ctx_ EVP_MD_CTX *md = digest_new();
+    if (!a || !md) return hull_err_set(err, ENOMEM, "out of memory");
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
     struct archive_entry *e;
-    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
-        rc = hull_err_set(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
-        goto out;
-    }
+    if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+        return hull_err_set(err, EINVAL, "layer %s: %s", digest, archive_error_string(a));
     char buf[1 << 16];
     for (;;) {
         la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-        if (n < 0) { rc = hull_err_set(err, EINVAL, "layer %s: decompress: %s", digest, archive_error_string(a)); goto out; }
+        if (n < 0) return hull_err_set(err, EINVAL, "layer %s: decompress: %s", digest, archive_error_string(a));
         if (n == 0) break;
         EVP_DigestUpdate(md, buf, (size_t)n);
     }
     digest_final(md, out);
-out:
-    if (a) archive_read_free(a);
-    if (md) EVP_MD_CTX_free(md);
-    close(fd);
-    return rc;
+    return 0;
 }
 
 /* gzip and zstd by magic; anything else is taken as a plain tar. */
@@ -82,108 +75,90 @@ static char *oci_manifest(const struct arc_file *cfg, const struct arc_file **la
                           const char **types, size_t n, size_t *len) {
     yajl_gen g = ij_gen_new();
     yajl_gen_map_open(g);
-    ij_gki(g, "schemaVersion", 2);
-    ij_gkv(g, "mediaType", MT_OCI_MANIFEST);
-    ij_gs(g, "config");
+    jg_kint(g, "schemaVersion", 2);
+    jg_kstr(g, "mediaType", MT_OCI_MANIFEST);
+    jg_str(g, "config");
     yajl_gen_map_open(g);
-    ij_gkv(g, "mediaType", MT_OCI_CONFIG);
-    ij_gkv(g, "digest", cfg->digest);
-    ij_gki(g, "size", (long long)cfg->size);
+    jg_kstr(g, "mediaType", MT_OCI_CONFIG);
+    jg_kstr(g, "digest", cfg->digest);
+    jg_kint(g, "size", (long long)cfg->size);
     yajl_gen_map_close(g);
-    ij_gs(g, "layers");
+    jg_str(g, "layers");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < n; i++) {
         yajl_gen_map_open(g);
-        ij_gkv(g, "mediaType", types[i]);
-        ij_gkv(g, "digest", layers[i]->digest);
-        ij_gki(g, "size", (long long)layers[i]->size);
+        jg_kstr(g, "mediaType", types[i]);
+        jg_kstr(g, "digest", layers[i]->digest);
+        jg_kint(g, "size", (long long)layers[i]->size);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    return ij_gen_take(g, len);
+    return jg_take(g, false, len);
 }
 
 int import_docker(struct hull_image_store *s, struct arc_scan *sc, const char *ref_override,
                   char manifest_digest[HULL_DIGEST_LEN], struct ref_entry *ref,
                   struct hull_err *err) {
     char ebuf[256] = "";
-    yajl_val root = yajl_tree_parse(sc->manifest_json, ebuf, sizeof ebuf);
-    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len == 0) {
-        if (root) yajl_tree_free(root);
+    _cleanup_yajl_tree_ yajl_val root = yajl_tree_parse(sc->manifest_json, ebuf, sizeof ebuf);
+    if (!root || !YAJL_IS_ARRAY(root) || root->u.array.len == 0)
         return hull_err_set(err, EINVAL, "manifest.json: not a non-empty array%s%s", ebuf[0] ? ": " : "", ebuf);
-    }
     int rc = 0;
-    char *cfg_text = NULL;
-    yajl_val cfgj = NULL;
-    char **diff = NULL;
+    _cleanup_free_ char *cfg_text = NULL;
+    _cleanup_yajl_tree_ yajl_val cfgj = NULL;
+    _cleanup_strv_ char **diff = NULL;
     size_t nd = 0;
-    const struct arc_file **layers = NULL;
-    const char **types = NULL;
+    _cleanup_free_ const struct arc_file **layers = NULL;
+    _cleanup_free_ const char **types = NULL;
     struct ref_entry want;
     yajl_val ent = root->u.array.values[0];
     if (ref_override && ref_split(ref_override, &want, NULL) == 0)
         for (size_t i = 0; i < root->u.array.len; i++)
             if (has_tag(ij_get(root->u.array.values[i], "RepoTags"), &want)) ent = root->u.array.values[i];
     const struct arc_file *cfg = member(sc, ij_get(ent, "Config"), "Config", err);
-    if (!cfg) { rc = -err->code; goto out; }
+    if (!cfg) return -err->code;
     /* legacy archives name the config <sha256>.json: hold it to that */
     const char *base = strrchr(cfg->path, '/') ? strrchr(cfg->path, '/') + 1 : cfg->path;
     char named[HULL_DIGEST_LEN];
     if (strlen(base) == 69 && strcmp(base + 64, ".json") == 0) {
         snprintf(named, sizeof named, "sha256:%.64s", base);
-        if (digest_check(named, "config", NULL) == 0 && strcmp(named, cfg->digest) != 0) {
-            rc = hull_err_set(err, EINVAL, "config %s: digest mismatch: content is %s", cfg->path, cfg->digest);
-            goto out;
-        }
+        if (digest_check(named, "config", NULL) == 0 && strcmp(named, cfg->digest) != 0)
+            return hull_err_set(err, EINVAL, "config %s: digest mismatch: content is %s", cfg->path, cfg->digest);
     }
-    if (!(cfg_text = store_read_blob(s, cfg->digest, NULL, err))) { rc = -err->code; goto out; }
-    if (!(cfgj = ij_parse(cfg_text, "config", err))) { rc = -err->code; goto out; }
-    if ((rc = ij_strv(ij_get(cfgj, "rootfs"), "diff_ids", &diff, &nd, "config", err)) < 0) goto out;
+    if (!(cfg_text = store_read_blob(s, cfg->digest, NULL, err))) return -err->code;
+    if (!(cfgj = ij_parse(cfg_text, "config", err))) return -err->code;
+    if ((rc = ij_strv(ij_get(cfgj, "rootfs"), "diff_ids", &diff, &nd, "config", err)) < 0) return rc;
     yajl_val lv = ij_get(ent, "Layers");
     size_t nl = lv && YAJL_IS_ARRAY(lv) ? lv->u.array.len : 0;
-    if (nl != nd) {
-        rc = hull_err_set(err, EINVAL, "manifest.json lists %zu layers, the config %zu diff_ids", nl, nd);
-        goto out;
-    }
+    if (nl != nd) return hull_err_set(err, EINVAL, "manifest.json lists %zu layers, the config %zu diff_ids", nl, nd);
     layers = calloc(nl + 1, sizeof *layers);
     types = calloc(nl + 1, sizeof *types);
-    if (!layers || !types) { rc = hull_err_set(err, ENOMEM, "out of memory"); goto out; }
+    if (!layers || !types) return hull_err_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < nl; i++) {
-        if (!(layers[i] = member(sc, lv->u.array.values[i], "layer", err))) { rc = -err->code; goto out; }
+        if (!(layers[i] = member(sc, lv->u.array.values[i], "layer", err))) return -err->code;
         types[i] = layer_media_type(s, layers[i]->digest);
         char un[HULL_DIGEST_LEN];
         if (strcmp(types[i], MT_OCI_LAYER) == 0) memcpy(un, layers[i]->digest, sizeof un);
-        else if ((rc = blob_uncompressed_digest(s, layers[i]->digest, un, err)) < 0) goto out;
-        if (strcmp(un, diff[i]) != 0) {
-            rc = hull_err_set(err, EINVAL, "layer %s: digest mismatch: config diff_id %s, content %s",
-                              layers[i]->path, diff[i], un);
-            goto out;
-        }
+        else if ((rc = blob_uncompressed_digest(s, layers[i]->digest, un, err)) < 0) return rc;
+        if (strcmp(un, diff[i]) != 0)
+            return hull_err_set(err, EINVAL, "layer %s: digest mismatch: config diff_id %s, content %s",
+                                layers[i]->path, diff[i], un);
     }
     size_t mlen;
-    char *mtext = oci_manifest(cfg, layers, types, nl, &mlen);
-    if (!mtext) { rc = hull_err_set(err, ENOMEM, "out of memory"); goto out; }
+    _cleanup_free_ char *mtext = oci_manifest(cfg, layers, types, nl, &mlen);
+    if (!mtext) return hull_err_set(err, ENOMEM, "out of memory");
     bool created = false;
-    rc = store_put(s, mtext, mlen, manifest_digest, &created, err);
-    free(mtext);
-    if (rc < 0) goto out;
+    if ((rc = store_put(s, mtext, mlen, manifest_digest, &created, err)) < 0) return rc;
     if (created) dset_add(&sc->created, manifest_digest);
     const char *name = ref_override;
     yajl_val tags = ij_get(ent, "RepoTags");
     if (!name && tags && YAJL_IS_ARRAY(tags) && tags->u.array.len && YAJL_IS_STRING(tags->u.array.values[0]))
         name = tags->u.array.values[0]->u.string;
-    if (!name) { rc = hull_err_set(err, EINVAL, "the archive carries no RepoTags: give a name (--name)"); goto out; }
-    if ((rc = ref_split(name, ref, err)) < 0) goto out;
+    if (!name) return hull_err_set(err, EINVAL, "the archive carries no RepoTags: give a name (--name)");
+    if ((rc = ref_split(name, ref, err)) < 0) return rc;
     const char *os = ij_str(cfgj, "os"), *arch = ij_str(cfgj, "architecture"), *var = ij_str(cfgj, "variant");
     snprintf(ref->platform, sizeof ref->platform, "%s/%s%s%s", os ? os : "", arch ? arch : "",
              var ? "/" : "", var ? var : "");
-out:
-    free(layers);
-    free(types);
-    hull_image_strv_free(diff, nd);
-    if (cfgj) yajl_tree_free(cfgj);
-    free(cfg_text);
-    yajl_tree_free(root);
-    return rc;
+    return 0;
 }

@@ -85,11 +85,6 @@ int ij_strv(yajl_val obj, const char *key, char ***out, size_t *n, const char *w
             struct hull_err *err);
 /* A generator that does not re-check UTF-8 (digests, names and tags were checked on the way in). */
 yajl_gen ij_gen_new(void);
-/* The older spellings of base/json_gen.h's writers (import_docker.c still uses them). */
-#define ij_gs(g, s) jg_str((g), (s))
-#define ij_gkv(g, k, v) jg_kstr((g), (k), (v))
-#define ij_gki(g, k, v) jg_kint((g), (k), (v))
-#define ij_gen_take(g, len) jg_take((g), false, (len))
 
 /* ---- manifest.c ---- */
 struct desc {
@@ -154,7 +149,7 @@ int gc_locked(struct hull_image_store *s, const struct digest_set *only, struct 
 int summary_fill(struct hull_image_store *s, const struct ref_entry *r, struct hull_image_summary *out,
                  struct hull_err *err);
 
-/* ---- import_docker.c ---- */
+/* ---- arc_scan.c ---- */
 /* What one streaming pass over an archive saw: each regular file stored as a
  * blob (path -> digest/size), symlinks, and the small JSON files in memory. */
 struct arc_file {
@@ -169,7 +164,16 @@ struct arc_scan {
     char *index_json, *oci_layout, *manifest_json;
     struct digest_set created;  /* blobs this import added to the store */
 };
+/* "a/./b//c" -> "a/b/c", relative to dir (may be NULL); NULL on ".." above
+ * the root or no memory. The caller frees. */
+char *arc_norm(const char *dir, const char *p);
+/* The regular file at path, following symlinks in the table (16 hops); else NULL. */
 const struct arc_file *arc_find(const struct arc_scan *sc, const char *path);
+/* A zeroed new row; NULL on no memory. */
+struct arc_file *arc_push(struct arc_scan *sc);
+void arc_scan_free(struct arc_scan *sc);
+
+/* ---- import_docker.c ---- */
 int import_docker(struct hull_image_store *s, struct arc_scan *sc, const char *ref_override,
                   char manifest_digest[HULL_DIGEST_LEN], struct ref_entry *ref,
                   struct hull_err *err);

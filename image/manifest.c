@@ -50,35 +50,32 @@ int desc_parse(yajl_val v, const char *what, struct desc *d, struct hull_err *er
     return 0;
 }
 
-int manifest_parse(const char *text, const char *what, struct manifest *m, struct hull_err *err) {
-    memset(m, 0, sizeof *m);
-    yajl_val root = ij_parse(text, what, err);
-    if (!root) return -err->code;
-    int rc = 0;
+static int manifest_fill(yajl_val root, const char *what, struct manifest *m, struct hull_err *err) {
     const char *mt = ij_str(root, "mediaType");
-    if (mt && !media_is_manifest(mt)) {
-        rc = hull_err_set(err, EINVAL, "%s: media type %s is not an image manifest", what, mt);
-        goto out;
-    }
-    if ((rc = desc_parse(ij_get(root, "config"), what, &m->config, err)) < 0) goto out;
+    if (mt && !media_is_manifest(mt))
+        return hull_err_set(err, EINVAL, "%s: media type %s is not an image manifest", what, mt);
+    int rc = desc_parse(ij_get(root, "config"), what, &m->config, err);
+    if (rc < 0) return rc;
     yajl_val layers = ij_get(root, "layers");
-    if (!layers || !YAJL_IS_ARRAY(layers)) {
-        rc = hull_err_set(err, EINVAL, "%s: layers: missing or not an array", what);
-        goto out;
-    }
+    if (!layers || !YAJL_IS_ARRAY(layers))
+        return hull_err_set(err, EINVAL, "%s: layers: missing or not an array", what);
     m->n_layers = layers->u.array.len;
     m->layers = calloc(m->n_layers ? m->n_layers : 1, sizeof *m->layers);
-    if (!m->layers) { rc = hull_err_set(err, ENOMEM, "%s: out of memory", what); goto out; }
+    if (!m->layers) return hull_err_set(err, ENOMEM, "%s: out of memory", what);
     for (size_t i = 0; i < m->n_layers; i++) {
-        if ((rc = desc_parse(layers->u.array.values[i], what, &m->layers[i], err)) < 0) goto out;
-        if (!media_is_layer(m->layers[i].media_type)) {
-            rc = hull_err_set(err, ENOTSUP, "%s: layer %s: unsupported media type \"%s\"", what,
-                              m->layers[i].digest, m->layers[i].media_type);
-            goto out;
-        }
+        if ((rc = desc_parse(layers->u.array.values[i], what, &m->layers[i], err)) < 0) return rc;
+        if (!media_is_layer(m->layers[i].media_type))
+            return hull_err_set(err, ENOTSUP, "%s: layer %s: unsupported media type \"%s\"", what,
+                                m->layers[i].digest, m->layers[i].media_type);
     }
-out:
-    yajl_tree_free(root);
+    return 0;
+}
+
+int manifest_parse(const char *text, const char *what, struct manifest *m, struct hull_err *err) {
+    memset(m, 0, sizeof *m);
+    _cleanup_yajl_tree_ yajl_val root = ij_parse(text, what, err);
+    if (!root) return -err->code;
+    int rc = manifest_fill(root, what, m, err);
     if (rc < 0) manifest_free(m);
     return rc;
 }
@@ -93,26 +90,20 @@ int index_parse(const char *text, const char *what, struct desc **out, size_t *n
                 struct hull_err *err) {
     *out = NULL;
     *n = 0;
-    yajl_val root = ij_parse(text, what, err);
+    _cleanup_yajl_tree_ yajl_val root = ij_parse(text, what, err);
     if (!root) return -err->code;
-    int rc = 0;
     yajl_val arr = ij_get(root, "manifests");
-    if (!arr || !YAJL_IS_ARRAY(arr) || arr->u.array.len == 0) {
-        rc = hull_err_set(err, EINVAL, "%s: manifests: missing or empty", what);
-        goto out;
+    if (!arr || !YAJL_IS_ARRAY(arr) || arr->u.array.len == 0)
+        return hull_err_set(err, EINVAL, "%s: manifests: missing or empty", what);
+    _cleanup_free_ struct desc *v = calloc(arr->u.array.len, sizeof *v);
+    if (!v) return hull_err_set(err, ENOMEM, "%s: out of memory", what);
+    for (size_t i = 0; i < arr->u.array.len; i++) {
+        int rc = desc_parse(arr->u.array.values[i], what, &v[i], err);
+        if (rc < 0) return rc;
     }
-    struct desc *v = calloc(arr->u.array.len, sizeof *v);
-    if (!v) { rc = hull_err_set(err, ENOMEM, "%s: out of memory", what); goto out; }
-    for (size_t i = 0; i < arr->u.array.len; i++)
-        if ((rc = desc_parse(arr->u.array.values[i], what, &v[i], err)) < 0) {
-            free(v);
-            goto out;
-        }
-    *out = v;
+    *out = TAKE_PTR(v);
     *n = arr->u.array.len;
-out:
-    yajl_tree_free(root);
-    return rc;
+    return 0;
 }
 
 int index_pick(const struct desc *v, size_t n, const char *platform, struct desc *out,
@@ -136,40 +127,38 @@ int index_pick(const struct desc *v, size_t n, const char *platform, struct desc
     return 0;
 }
 
+static int image_meta_fill(struct hull_image_store *s, const char *manifest_digest,
+                           struct image_meta *out, char **config_text, struct hull_err *err) {
+    char what[128];
+    snprintf(what, sizeof what, "manifest %s", manifest_digest);
+    _cleanup_free_ char *text = store_read_blob(s, manifest_digest, NULL, err);
+    if (!text) return -err->code;
+    int rc = manifest_parse(text, what, &out->m, err);
+    if (rc < 0) return rc;
+    snprintf(what, sizeof what, "config %s", out->m.config.digest);
+    _cleanup_free_ char *cfg = store_read_blob(s, out->m.config.digest, NULL, err);
+    if (!cfg) return -err->code;
+    _cleanup_yajl_tree_ yajl_val root = ij_parse(cfg, what, err);
+    if (!root) return -err->code;
+    const char *created = ij_str(root, "created");
+    snprintf(out->created, sizeof out->created, "%s", created ? created : "");
+    rc = ij_strv(ij_get(root, "rootfs"), "diff_ids", &out->diff_ids, &out->n_diff_ids, what, err);
+    if (rc < 0) return rc;
+    if (out->n_diff_ids != out->m.n_layers)
+        return hull_err_set(err, EINVAL, "%s: %zu diff_ids for %zu layers", what, out->n_diff_ids,
+                            out->m.n_layers);
+    for (size_t i = 0; i < out->n_diff_ids; i++)
+        if ((rc = digest_check(out->diff_ids[i], what, err)) < 0) return rc;
+    if (config_text) *config_text = TAKE_PTR(cfg);
+    return 0;
+}
+
 int image_meta_load(struct hull_image_store *s, const char *manifest_digest,
                     struct image_meta *out, char **config_text, struct hull_err *err) {
     memset(out, 0, sizeof *out);
     if (config_text) *config_text = NULL;
-    char what[128];
-    snprintf(what, sizeof what, "manifest %s", manifest_digest);
-    char *text = store_read_blob(s, manifest_digest, NULL, err);
-    if (!text) return -err->code;
-    int rc = manifest_parse(text, what, &out->m, err);
-    free(text);
-    if (rc < 0) return rc;
-    snprintf(what, sizeof what, "config %s", out->m.config.digest);
-    char *cfg = store_read_blob(s, out->m.config.digest, NULL, err);
-    if (!cfg) { rc = -err->code; goto fail; }
-    yajl_val root = ij_parse(cfg, what, err);
-    if (!root) { rc = -err->code; free(cfg); goto fail; }
-    const char *created = ij_str(root, "created");
-    snprintf(out->created, sizeof out->created, "%s", created ? created : "");
-    rc = ij_strv(ij_get(root, "rootfs"), "diff_ids", &out->diff_ids, &out->n_diff_ids, what, err);
-    yajl_tree_free(root);
-    if (rc < 0) { free(cfg); goto fail; }
-    if (out->n_diff_ids != out->m.n_layers) {
-        free(cfg);
-        rc = hull_err_set(err, EINVAL, "%s: %zu diff_ids for %zu layers", what, out->n_diff_ids,
-                          out->m.n_layers);
-        goto fail;
-    }
-    for (size_t i = 0; i < out->n_diff_ids; i++)
-        if ((rc = digest_check(out->diff_ids[i], what, err)) < 0) { free(cfg); goto fail; }
-    if (config_text) *config_text = cfg;
-    else free(cfg);
-    return 0;
-fail:
-    image_meta_free(out);
+    int rc = image_meta_fill(s, manifest_digest, out, config_text, err);
+    if (rc < 0) image_meta_free(out);
     return rc;
 }
 

@@ -28,39 +28,33 @@ static int open_dir(int at, const char *name, struct hull_err *err, const char *
     return fd;
 }
 
+/* <root>/<name>/sha256, created if need be. */
+static int open_sha256_dir(int root_fd, const char *name, struct hull_err *err, const char *root) {
+    _cleanup_close_ int fd = open_dir(root_fd, name, err, root);
+    if (fd < 0) return fd;
+    return open_dir(fd, "sha256", err, root);
+}
+
 int hull_image_store_open(const char *root, struct hull_image_store **out, struct hull_err *err) {
     *out = NULL;
     if (!root || !*root) root = hull_image_default_root();
     if (hull_mkdir_p(root, 0700) < 0) return hull_err_sys(err, "image store %s: mkdir", root);
-    struct hull_image_store *s = calloc(1, sizeof *s);
+    _cleanup_image_store_ struct hull_image_store *s = calloc(1, sizeof *s);
     if (!s) return hull_err_set(err, ENOMEM, "image store: out of memory");
     s->root_fd = s->blobs_fd = s->tmp_fd = s->layers_fd = s->gc_lock_fd = s->refs_lock_fd = -1;
-    int rc = 0, fd;
     s->root = strdup(root);
-    if ((s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        rc = hull_err_sys(err, "image store %s: open", root);
-        goto fail;
-    }
-    if ((fd = open_dir(s->root_fd, "blobs", err, root)) < 0) { rc = fd; goto fail; }
-    s->blobs_fd = open_dir(fd, "sha256", err, root);
-    close(fd);
-    if (s->blobs_fd < 0) { rc = s->blobs_fd; goto fail; }
-    if ((fd = open_dir(s->root_fd, "layers", err, root)) < 0) { rc = fd; goto fail; }
-    s->layers_fd = open_dir(fd, "sha256", err, root);
-    close(fd);
-    if (s->layers_fd < 0) { rc = s->layers_fd; goto fail; }
-    if ((s->tmp_fd = open_dir(s->root_fd, "tmp", err, root)) < 0) { rc = s->tmp_fd; goto fail; }
+    if ((s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return hull_err_sys(err, "image store %s: open", root);
+    int rc;
+    if ((rc = s->blobs_fd = open_sha256_dir(s->root_fd, "blobs", err, root)) < 0) return rc;
+    if ((rc = s->layers_fd = open_sha256_dir(s->root_fd, "layers", err, root)) < 0) return rc;
+    if ((rc = s->tmp_fd = open_dir(s->root_fd, "tmp", err, root)) < 0) return rc;
     s->gc_lock_fd = openat(s->root_fd, "gc.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     s->refs_lock_fd = openat(s->root_fd, "refs.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (s->gc_lock_fd < 0 || s->refs_lock_fd < 0) {
-        rc = hull_err_sys(err, "image store %s: lock files", root);
-        goto fail;
-    }
-    *out = s;
+    if (s->gc_lock_fd < 0 || s->refs_lock_fd < 0)
+        return hull_err_sys(err, "image store %s: lock files", root);
+    *out = TAKE_PTR(s);
     return 0;
-fail:
-    hull_image_store_close(s);
-    return rc;
 }
 
 void hull_image_store_close(struct hull_image_store *s) {
@@ -126,34 +120,29 @@ void bw_abort(struct blob_writer *w) {
     w->md = NULL;
 }
 
+static void bw_abortp(struct blob_writer **w) { bw_abort(*w); }
+
 int bw_commit(struct blob_writer *w, const char *expect, int64_t expect_size,
               char out[HULL_DIGEST_LEN], bool *created, const char *what, struct hull_err *err) {
+    /* closed whichever way this returns; the unlink is a no-op once renamed */
+    __attribute__((cleanup(bw_abortp))) struct blob_writer *release = w;
     char got[HULL_DIGEST_LEN];
-    int rc = 0;
     if (created) *created = false;
     digest_final(w->md, got);
-    if (expect_size >= 0 && w->n != (uint64_t)expect_size) {
-        rc = hull_err_set(err, EINVAL, "%s: size mismatch: expected %lld bytes, got %llu", what,
-                          (long long)expect_size, (unsigned long long)w->n);
-        goto out;
-    }
-    if (expect && strcmp(expect, got) != 0) {
-        rc = hull_err_set(err, EINVAL, "%s: digest mismatch: expected %s, got %s", what, expect, got);
-        goto out;
-    }
+    if (expect_size >= 0 && w->n != (uint64_t)expect_size)
+        return hull_err_set(err, EINVAL, "%s: size mismatch: expected %lld bytes, got %llu", what,
+                            (long long)expect_size, (unsigned long long)w->n);
+    if (expect && strcmp(expect, got) != 0)
+        return hull_err_set(err, EINVAL, "%s: digest mismatch: expected %s, got %s", what, expect, got);
     if (out) memcpy(out, got, HULL_DIGEST_LEN);
     if (faccessat(w->s->blobs_fd, digest_hex(got), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-        goto out;       /* already stored (verified when it was written): keep one copy */
-    if (fsync(w->fd) < 0) { rc = hull_err_sys(err, "%s: fsync", what); goto out; }
-    if (renameat(w->s->tmp_fd, w->tmp, w->s->blobs_fd, digest_hex(got)) < 0) {
-        rc = hull_err_sys(err, "%s: store blob", what);
-        goto out;
-    }
+        return 0;       /* already stored (verified when it was written): keep one copy */
+    if (fsync(w->fd) < 0) return hull_err_sys(err, "%s: fsync", what);
+    if (renameat(w->s->tmp_fd, w->tmp, w->s->blobs_fd, digest_hex(got)) < 0)
+        return hull_err_sys(err, "%s: store blob", what);
     fsync(w->s->blobs_fd);      /* the directory entry too: the ref index will point at it */
     if (created) *created = true;
-out:
-    bw_abort(w);        /* closes; the unlink is a no-op once renamed */
-    return rc;
+    return 0;
 }
 
 int store_put(struct hull_image_store *s, const void *buf, size_t len, char out[HULL_DIGEST_LEN],

@@ -163,41 +163,42 @@ static int apply_entry(struct unpack *u, struct archive *a, struct archive_entry
     }
 }
 
+static void stream_release(struct stream *st) {
+    if (st->raw) archive_read_free(st->raw);
+    if (st->md) EVP_MD_CTX_free(st->md);
+    free(st->buf);
+}
+
 static int unpack_stream(struct unpack *u, struct hull_image_store *s, const char *digest,
                          char diff[HULL_DIGEST_LEN]) {
-    int fd = store_open_blob(s, digest, u->err);
+    _cleanup_close_ int fd = store_open_blob(s, digest, u->err);
     if (fd < 0) return fd;
     struct stat bst;
     fstat(fd, &bst);
-    struct stream st = { .raw = archive_read_new(), .md = digest_new(), .buf = malloc(BUF_SIZE) };
-    struct archive *tar = archive_read_new();
+    __attribute__((cleanup(stream_release))) struct stream st = {
+        .raw = archive_read_new(), .md = digest_new(), .buf = malloc(BUF_SIZE) };
+    _cleanup_archive_read_ struct archive *tar = archive_read_new();   /* released before st.raw */
     int rc = 0;
     struct archive_entry *e;
     char name[PATH_MAX];
-    if (!st.raw || !st.md || !st.buf || !tar) { rc = hull_err_set(u->err, ENOMEM, "out of memory"); goto out; }
+    if (!st.raw || !st.md || !st.buf || !tar) return hull_err_set(u->err, ENOMEM, "out of memory");
     archive_read_support_filter_all(st.raw);
     archive_read_support_format_raw(st.raw);
     if (archive_read_open_fd(st.raw, fd, BUF_SIZE) != ARCHIVE_OK ||
-        archive_read_next_header(st.raw, &e) != ARCHIVE_OK) {
-        rc = hull_err_set(u->err, EINVAL, "%s", archive_error_string(st.raw));
-        goto out;
-    }
+        archive_read_next_header(st.raw, &e) != ARCHIVE_OK)
+        return hull_err_set(u->err, EINVAL, "%s", archive_error_string(st.raw));
     archive_read_support_format_tar(tar);
-    if (archive_read_open(tar, &st, NULL, tar_read, NULL) != ARCHIVE_OK) {
-        rc = hull_err_set(u->err, EINVAL, "not a tar: %s", archive_error_string(tar));
-        goto out;
-    }
+    if (archive_read_open(tar, &st, NULL, tar_read, NULL) != ARCHIVE_OK)
+        return hull_err_set(u->err, EINVAL, "not a tar: %s", archive_error_string(tar));
     for (;;) {
         int r = archive_read_next_header(tar, &e);
         if (r == ARCHIVE_EOF) break;
-        if (r < ARCHIVE_WARN) {
-            rc = hull_err_set(u->err, EINVAL, "after entry \"%.300s\": %s", u->entry ? u->entry : "(none)",
-                              archive_error_string(tar));
-            goto out;
-        }
+        if (r < ARCHIVE_WARN)
+            return hull_err_set(u->err, EINVAL, "after entry \"%.300s\": %s", u->entry ? u->entry : "(none)",
+                                archive_error_string(tar));
         snprintf(name, sizeof name, "%s", archive_entry_pathname(e) ? archive_entry_pathname(e) : "");
         u->entry = name;
-        if ((rc = apply_entry(u, tar, e)) < 0) goto out;
+        if ((rc = apply_entry(u, tar, e)) < 0) return rc;
         if (u->o->progress) u->o->progress(u->o->progress_ctx, digest, (uint64_t)archive_filter_bytes(st.raw, -1),
                                            (uint64_t)bst.st_size);
     }
@@ -205,17 +206,11 @@ static int unpack_stream(struct unpack *u, struct hull_image_store *s, const cha
     for (;;) {
         const void *b;
         la_ssize_t n = tar_read(tar, &st, &b);
-        if (n < 0) { rc = hull_err_set(u->err, EIO, "%s", archive_error_string(tar)); goto out; }
+        if (n < 0) return hull_err_set(u->err, EIO, "%s", archive_error_string(tar));
         if (n == 0) break;
     }
     digest_final(st.md, diff);
-out:
-    if (tar) archive_read_free(tar);
-    if (st.raw) archive_read_free(st.raw);
-    if (st.md) EVP_MD_CTX_free(st.md);
-    free(st.buf);
-    close(fd);
-    return rc;
+    return 0;
 }
 
 int hull_layer_unpack(struct hull_image_store *s, const char *layer_digest, const char *dest_dir,

@@ -190,8 +190,8 @@ int hull_container_create(const struct hull_create_opts *o, struct hull_created 
      * linux/seccomp_cache.c. */
     if ((r = precompile_seccomp(o->root, spec, err)) < 0) goto fail;
     struct hull_resources res;
-    hull_effective_resources(spec, &res);
-    if (ex->adjust_resources) ex->adjust_resources(spec, &res);
+    if ((r = hull_effective_resources(spec, &res, err)) < 0) goto fail;
+    if (ex->adjust_resources && (r = ex->adjust_resources(spec, &res, err)) < 0) goto fail;
     if ((r = hull_cgroup_create(cg, &res, err)) < 0) {
         if (!may_run_without_cgroup(r, spec, err)) goto fail;
         struct hull_err ignored;

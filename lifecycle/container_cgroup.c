@@ -85,7 +85,7 @@ int hull_container_update(const char *root, const char *id, const struct hull_re
         spec->linux.resources.devices = res->devices;
         spec->linux.resources.n_devices = res->n_devices;
         struct hull_resources with_defaults;
-        hull_effective_resources(spec, &with_defaults);
+        if ((r = hull_effective_resources(spec, &with_defaults, err)) < 0) goto out;
         eff.devices = with_defaults.devices;
         eff.n_devices = with_defaults.n_devices;
     }

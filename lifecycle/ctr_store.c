@@ -67,7 +67,8 @@ static long long get_int(yajl_val root, const char *key) {
 
 int hull_ctr_load(const char *data_root, const char *id, struct hull_ctr *c, struct hull_err *err) {
     memset(c, 0, sizeof *c);
-    if (hull_id_validate(id, err) < 0) return -EINVAL;
+    int rc = hull_id_validate(id, err);
+    if (rc < 0) return rc;
     char cd[PATH_MAX];
     containers_dir(data_root, cd, sizeof cd);
     snprintf(c->dir, sizeof c->dir, "%s/%s", cd, id);

@@ -57,9 +57,9 @@ static int make_exec_sock(int dir_fd, struct hull_err *err) {
     exec_sock_addr(dir_fd, &sa);
     unlinkat(dir_fd, HULL_EXEC_SOCK, 0);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4) < 0) {
-        hull_err_sys(err, "bind exec.sock");
+        int rc = hull_err_sys(err, "bind exec.sock");
         close(fd);
-        return -EIO;
+        return rc;
     }
     return fd;
 }
@@ -79,9 +79,9 @@ static int write_time_offsets(const struct hull_linux *lx, struct hull_err *err)
     /* one line per write: the kernel parses a single offset per write() */
     for (char *line = buf, *nl; *line && (nl = strchr(line, '\n')); line = nl + 1) {
         if (write(fd, line, (size_t)(nl - line + 1)) < 0) {
-            hull_err_sys(err, "write time namespace offsets");
+            int rc = hull_err_sys(err, "write time namespace offsets");
             close(fd);
-            return -EINVAL;
+            return rc;
         }
     }
     close(fd);

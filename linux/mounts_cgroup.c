@@ -22,6 +22,12 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+static bool spec_has_ns(const struct hull_spec *spec, int ns_type) {
+    for (size_t i = 0; i < spec->linux.n_namespaces; i++)
+        if ((int)spec->linux.namespaces[i].type == ns_type) return true;
+    return false;
+}
+
 struct cg_ctx {
     int root_fd;
     const char *dest;
@@ -198,7 +204,7 @@ int hull_mount_cgroup(int root_fd, const struct hull_spec *spec, const struct hu
         .root_fd = root_fd,
         .dest = m->destination,
         .flags = (mo->flags & ~(MS_BIND | MS_REC | MS_REMOUNT)) | (mo->has_rw ? 0 : MS_RDONLY),
-        .cgns = hull_spec_has_ns(spec, HULL_NS_CGROUP),
+        .cgns = spec_has_ns(spec, HULL_NS_CGROUP),
         .mo = mo,
     };
     struct statfs sf;

@@ -24,9 +24,9 @@ int hull_ns_open(const char *path, enum hull_ns_type type, struct hull_err *err)
     /* A regular file passed as a namespace path must not be accepted silently. */
     int kind = ioctl(fd, NS_GET_NSTYPE);
     if (kind < 0) {
-        hull_err_sys(err, "%s namespace %s: not a namespace file", hull_ns_type_name(type), path);
+        int rc = hull_err_sys(err, "%s namespace %s: not a namespace file", hull_ns_type_name(type), path);
         close(fd);
-        return -EINVAL;
+        return rc;
     }
     if (kind != hull_ns_clone_flag(type)) {
         close(fd);

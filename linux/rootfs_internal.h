@@ -1,5 +1,5 @@
 /* Pieces shared by the rootfs implementation files (safe_path.c, mount_opts.c,
- * mounts.c, mounts_cgroup.c, devices.c, sysctl.c, masked.c, rootfs.c).
+ * mounts.c, mount_apply.c, mounts_cgroup.c, devices.c, sysctl.c, masked.c, rootfs.c).
  * Not a public contract: callers outside linux/ use rootfs.h. */
 #ifndef HULL_NAMESPACES_ROOTFS_INTERNAL_H
 #define HULL_NAMESPACES_ROOTFS_INTERNAL_H
@@ -53,6 +53,9 @@ unsigned long hull_st_to_ms(unsigned long st_flags);
 /* Mount `m` with the root confined to root_fd. */
 int hull_mount_entry(int root_fd, const struct hull_spec *spec, const struct hull_mount *m,
                      const struct hull_rootfs_opts *o, struct hull_err *err);
+
+/* ---- mount_apply.c ---------------------------------------------------- */
+
 /* Applies the parsed options on an already-attached mount: remount flags,
  * recursive attributes, propagation. mnt_fd is an O_PATH fd of the mount top. */
 int hull_mount_finish(int mnt_fd, const char *dest, const struct hull_mount_opts *mo,
@@ -60,7 +63,6 @@ int hull_mount_finish(int mnt_fd, const char *dest, const struct hull_mount_opts
 /* bind `src` (host path) onto target_fd, optionally recursive; returns 0/<0. */
 int hull_bind_onto(const char *src, int target_fd, bool recursive, const char *dest,
                    struct hull_err *err);
-bool hull_spec_has_ns(const struct hull_spec *spec, int ns_type);
 
 /* ---- mounts_cgroup.c -------------------------------------------------- */
 

@@ -1,5 +1,6 @@
-/* Between seccomp.c (libseccomp filters) and seccomp_cache.c (compiled
- * programs, cached): not a public contract. */
+/* Between seccomp.c (libseccomp filters), seccomp_cache.c (compiled
+ * programs, cached) and seccomp_load.c (which loads one of the two): not a
+ * public contract. */
 #ifndef HULL_NAMESPACES_SECCOMP_INTERNAL_H
 #define HULL_NAMESPACES_SECCOMP_INTERNAL_H
 

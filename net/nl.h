@@ -40,6 +40,9 @@ struct hull_nl {
  * socket() call only). */
 int hull_nl_open(struct hull_nl *nl, int proto, int netns_fd, struct hull_err *err);
 void hull_nl_close(struct hull_nl *nl);
+/* For __attribute__((cleanup)): closes nl if it was opened. */
+static inline void hull_nl_closep(struct hull_nl *nl) { if (nl->sock) hull_nl_close(nl); }
+#define _cleanup_nl_ __attribute__((cleanup(hull_nl_closep)))
 /* Closes a NETLINK_NETFILTER socket without waiting. The last close of such a
  * socket flushes nf_tables' destruction work, which waits for an RCU grace
  * period (5-25 ms here) when rules were just deleted; a throwaway child

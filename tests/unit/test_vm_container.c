@@ -81,7 +81,7 @@ static void test_host_resources(void) {
     r.pids.limit = (hull_opt_i64){true, 5};
     struct hull_vm_size s;
     hull_vm_size_from_resources(&r, 2, &s);
-    hull_vm_host_resources(a, &s, &r);
+    hull_vm_host_resources(a, &s, &r, NULL);
     is_int(r.memory.limit.v, (int64_t)s.cgroup_limit, "host cgroup memory limit = the VM's cgroup_limit");
     is_int(r.memory.swap.v, 300 * MIB + (s.cgroup_limit - 256 * MIB), "memory+swap raised by as much");
     ok(!r.pids.limit.set, "pids.limit lifted (the VMM's threads, not the container's processes)");
@@ -91,7 +91,7 @@ static void test_host_resources(void) {
     ok(k->allow && k->type == 'c' && k->major == 10 && k->minor == 232 && strcmp(k->access, "rw") == 0,
        "last: allow /dev/kvm (c 10:232 rw), so it wins over any deny");
     struct hull_resources none = {0};
-    hull_vm_host_resources(a, &s, &none);
+    hull_vm_host_resources(a, &s, &none, NULL);
     ok(!none.memory.limit.set, "no memory limit asked: none imposed");
     is_int(none.n_devices, 1, "but /dev/kvm is allowed");
     hull_arena_free(a);

@@ -60,6 +60,11 @@ struct agent {
 
 /* loop.c */
 int agent_run(struct agent *a);
+
+/* report.c */
+long long agent_now_ms(void);
+/* To /dev/kmsg (the kernel console), else stderr. */
+void guest_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int agent_send_error(struct agent *a, uint32_t id, uint8_t req, int code, bool fatal, const char *msg);
 /* ERROR(fatal) + stop now (test mode: exit 1). */
 void agent_fatal(struct agent *a, int code, const char *msg);
@@ -67,6 +72,8 @@ void agent_fatal(struct agent *a, int code, const char *msg);
 void agent_stop(struct agent *a, bool now);
 /* Queueing only fails for memory, which the agent cannot survive. */
 void agent_must(struct agent *a, int rc, struct hull_err *err);
+
+/* proc_table.c */
 struct agent_proc *agent_proc_by_id(struct agent *a, uint32_t id);
 struct agent_proc *agent_proc_new(struct agent *a, uint32_t id);
 void agent_proc_release(struct agent_proc *p);
@@ -94,9 +101,6 @@ int guest_early_init(struct hull_err *err);
 int guest_load_modules(const char *list, const char *dir, struct hull_err *err);
 int guest_find_ports(struct agent *a, int timeout_ms, struct hull_err *err);
 int guest_mount_rootfs(struct agent *a, const struct hull_agent_start *s, struct hull_err *err);
-void guest_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void guest_poweroff(struct agent *a) __attribute__((noreturn));
-
-long long agent_now_ms(void);
 
 #endif

@@ -21,26 +21,6 @@
 #define LOWER "/run/hull/lower"
 #define RW    "/run/hull/rw"
 
-void guest_log(const char *fmt, ...) {
-    char buf[1200];
-    int n = snprintf(buf, sizeof buf, "<3>hull-agent: ");
-    va_list ap;
-    va_start(ap, fmt);
-    n += vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof buf - 1) n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t w = write(fd, buf, (size_t)n);
-        (void)w;
-        close(fd);
-    } else {
-        ssize_t w = write(2, buf + 3, (size_t)n - 3);
-        (void)w;
-    }
-}
-
 static int mount_at(const char *src, const char *dst, const char *type, unsigned long flags, const char *data,
                     struct hull_err *err) {
     if (mkdir(dst, 0755) < 0 && errno != EEXIST) return hull_err_sys(err, "mkdir %s", dst);

@@ -1,4 +1,4 @@
-/* Shared by the boot_*.c files and mptable.c; not for other callers. */
+/* Shared by the files of vm/boot/; not for other callers. */
 #ifndef HULL_VM_SHIM_BOOT_INTERNAL_H
 #define HULL_VM_SHIM_BOOT_INTERNAL_H
 
@@ -30,7 +30,7 @@ struct boot_file {
     const char *path;
 };
 
-/* params.c */
+/* boot_file.c */
 int boot_map_from_mem(const struct vm_mem *mem, struct boot_map *m, struct hull_err *err);
 int boot_file_open(struct boot_file *f, const char *path, const char *what, struct hull_err *err);
 void boot_file_close(struct boot_file *f);
@@ -46,7 +46,7 @@ int boot_write_cmdline(const struct vm_mem *mem, const char *cmdline, uint64_t m
 int boot_load_initrd(const struct vm_mem *mem, const struct boot_map *m, const char *path, uint64_t floor,
                      uint64_t ceiling, uint64_t *addr, uint64_t *size, struct hull_err *err);
 
-/* bzimage.c / pvh.c: the kernel file is open; the header's first
+/* bzimage.c / pvh.c, called by params.c's boot_load(): the kernel file is open; the header's first
  * bytes (len of them, at most 4096) are in head. */
 int boot_bzimage_load(const struct vm_mem *mem, const struct boot_config *cfg, const struct boot_file *k,
                       const uint8_t *head, size_t len, const struct boot_map *m, struct boot_entry *out,

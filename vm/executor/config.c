@@ -62,7 +62,8 @@ void hull_vm_size_from_resources(const struct hull_resources *r, unsigned host_c
     out->cgroup_limit = mem + 64 * MIB + mem / 64;
 }
 
-void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size *sz, struct hull_resources *res) {
+int hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size *sz, struct hull_resources *res,
+                           struct hull_err *err) {
     if (res->memory.limit.set && res->memory.limit.v > 0) {
         int64_t grow = (int64_t)sz->cgroup_limit - res->memory.limit.v;
         res->memory.limit.v = (int64_t)sz->cgroup_limit;
@@ -75,6 +76,7 @@ void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size 
     res->pids.limit.set = false;
     res->pids.present = false;
     struct hull_device_rule *rules = hull_arena_alloc(arena, (res->n_devices + 1) * sizeof *rules);
+    if (!rules) return hull_err_set(err, ENOMEM, "VM host resources: out of memory");
     if (res->n_devices) memcpy(rules, res->devices, res->n_devices * sizeof *rules);
     /* last: it wins over any deny the config had for it */
     rules[res->n_devices] = (struct hull_device_rule){.allow = true, .type = 'c', .major = 10, .minor = 232,
@@ -82,6 +84,7 @@ void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size 
     res->devices = rules;
     res->n_devices++;
     res->present = true;
+    return 0;
 }
 
 /* ---- the guest's config.json ------------------------------------------- */

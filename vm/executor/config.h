@@ -38,7 +38,8 @@ unsigned hull_vm_cpuset_count(const char *list);
  * set), pids.limit lifted (the container's processes live in the guest; the
  * host cgroup holds only the VMM's threads), and /dev/kvm allowed. New arrays
  * come from arena. */
-void hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size *sz, struct hull_resources *res);
+int hull_vm_host_resources(struct hull_arena *arena, const struct hull_vm_size *sz, struct hull_resources *res,
+                           struct hull_err *err);
 
 /* config.json for the guest: the same document with the bind mounts dropped
  * (type "bind", or a "bind"/"rbind" option): a host path means nothing in the

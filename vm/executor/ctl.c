@@ -90,22 +90,18 @@ int vmc_connect(int state_dir_fd, int *fd, struct hull_err *err) {
 
 int vmc_call(int state_dir_fd, uint32_t type, int32_t a, uint32_t b, const void *data, size_t len, void *buf,
              size_t cap, struct vmc_msg *reply, int timeout_ms, struct hull_err *err) {
-    int fd;
+    _cleanup_close_ int fd = -1;
     int r = vmc_connect(state_dir_fd, &fd, err);
     if (r < 0) return r;
-    if ((r = vmc_send(fd, type, a, b, data, len, err)) < 0) goto out;
+    if ((r = vmc_send(fd, type, a, b, data, len, err)) < 0) return r;
     r = vmc_recv_timeout(fd, buf, cap, reply, timeout_ms, err);
-    if (r == 0) r = hull_err_set(err, ENOTCONN, "the VM monitor closed the connection (the VM ended)");
-    if (r < 0) goto out;
+    if (r == 0) return hull_err_set(err, ENOTCONN, "the VM monitor closed the connection (the VM ended)");
+    if (r < 0) return r;
     if (reply->type == VMC_ERROR) {
         int code = reply->a > 0 ? reply->a : EIO;
-        r = hull_err_set(err, code, "%.*s", (int)(reply->len < 1000 ? reply->len : 1000), (const char *)reply->data);
-    } else if (reply->type != VMC_OK && reply->type != VMC_PIDS) {
-        r = hull_err_set(err, EPROTO, "vm control: unexpected reply type %u", reply->type);
-    } else {
-        r = 0;
+        return hull_err_set(err, code, "%.*s", (int)(reply->len < 1000 ? reply->len : 1000), (const char *)reply->data);
     }
-out:
-    close(fd);
-    return r;
+    if (reply->type != VMC_OK && reply->type != VMC_PIDS)
+        return hull_err_set(err, EPROTO, "vm control: unexpected reply type %u", reply->type);
+    return 0;
 }

@@ -37,31 +37,21 @@ int vm_host_pty(unsigned rows, unsigned cols, const char *console_socket, bool w
         return hull_err_set(err, EINVAL, "process.terminal is true but no --console-socket was given (use "
                                          "--console-socket or set terminal to false)");
     char path[64];
-    int m, r = hull_console_open(rows, cols, &m, path, sizeof path, err);
+    _cleanup_close_ int m = -1;
+    int r = hull_console_open(rows, cols, &m, path, sizeof path, err);
     if (r < 0) return r;
-    int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    _cleanup_close_ int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
     struct termios t;
-    if (s < 0 || tcgetattr(s, &t) < 0) {
-        r = hull_err_sys(err, "host pty %s", path);
-        goto fail;
-    }
+    if (s < 0 || tcgetattr(s, &t) < 0) return hull_err_sys(err, "host pty %s", path);
     cfmakeraw(&t);
-    if (tcsetattr(s, TCSANOW, &t) < 0) {
-        r = hull_err_sys(err, "host pty %s: raw mode", path);
-        goto fail;
-    }
+    if (tcsetattr(s, TCSANOW, &t) < 0) return hull_err_sys(err, "host pty %s: raw mode", path);
     if (console_socket) {
-        if ((r = hull_console_send(console_socket, m, err)) < 0) goto fail;
-        close(m);
-        m = -1;
+        if ((r = hull_console_send(console_socket, m, err)) < 0) return r;
+        hull_closep(&m);   /* sent: the caller's console socket holds it now */
     }
-    *master = m;
-    *slave = s;
+    *master = TAKE_FD(m);
+    *slave = TAKE_FD(s);
     return 0;
-fail:
-    if (s >= 0) close(s);
-    close(m);
-    return r;
 }
 
 /* The terminal's size to the guest process (VMC_RESIZE). */

@@ -14,10 +14,10 @@
 
 #define CTL_TIMEOUT_MS 30000
 
-static void vm_adjust_resources(const struct hull_spec *spec, struct hull_resources *res) {
+static int vm_adjust_resources(const struct hull_spec *spec, struct hull_resources *res, struct hull_err *err) {
     struct hull_vm_size sz;
     hull_vm_size_from_resources(&spec->linux.resources, vm_host_cpus(), &sz);
-    hull_vm_host_resources(spec->arena, &sz, res);
+    return hull_vm_host_resources(spec->arena, &sz, res, err);
 }
 
 /* ---- the verbs over vm.sock ---------------------------------------------- */

@@ -33,88 +33,6 @@
 #include "base/executor.h"
 #include "base/fsutil.h"
 
-long long mon_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* false when create is gone (killed mid-way): nobody will ever own this VM. */
-static bool report(struct mon *m, const char *text) {
-    if (m->ready_sent) return true;
-    m->ready_sent = true;
-    bool ok = hull_write_all(m->c->ready_fd, text, strlen(text)) == 0;
-    close(m->c->ready_fd);
-    return ok;
-}
-
-void mon_kill_vmm(struct mon *m) {
-    if (!m->vmm_gone) syscall(SYS_pidfd_send_signal, m->vmm_pidfd, SIGKILL, NULL, 0);
-}
-
-/* Best effort: what is queued for clients goes out within a second. */
-static void flush_clients(struct mon *m) {
-    long long end = mon_now_ms() + 1000;
-    for (;;) {
-        struct pollfd p[MON_MAX_CLIENTS];
-        struct mon_client *w[MON_MAX_CLIENTS];
-        nfds_t n = 0;
-        for (int i = 0; i < MON_MAX_CLIENTS; i++)
-            if (m->cl[i].fd >= 0 && m->cl[i].head) {
-                w[n] = &m->cl[i];
-                p[n++] = (struct pollfd){.fd = m->cl[i].fd, .events = POLLOUT};
-            }
-        long long left = end - mon_now_ms();
-        if (!n || left <= 0 || poll(p, n, (int)left) <= 0) return;
-        for (nfds_t i = 0; i < n; i++)
-            if (p[i].revents) mon_client_flush(m, w[i]);
-    }
-}
-
-static void __attribute__((noreturn)) finish(struct mon *m, int code, const char *why) {
-    for (int i = 0; i < MON_MAX_CLIENTS; i++) {
-        struct mon_client *c = &m->cl[i];
-        if (c->fd < 0) continue;
-        if (c->kind == MC_EXEC && c->exited) mon_exec_maybe_finish(m, c, true);
-        else if (c->kind != MC_STOP && why) mon_client_error(m, c, EIO, "%s", why);
-    }
-    flush_clients(m);
-    /* whatever the VMM wrote last is on its way to the caller's stdio */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += 2;
-    if (m->th_out_ok) pthread_timedjoin_np(m->th_out, NULL, &ts);
-    if (m->th_err_ok) pthread_timedjoin_np(m->th_err, NULL, &ts);
-    _exit(code);
-}
-
-void mon_fail(struct mon *m, const char *fmt, ...) {
-    char msg[HULL_ERR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg + 1, sizeof msg - 1, fmt, ap);
-    va_end(ap);
-    msg[0] = 'E';
-    report(m, msg);
-    mon_kill_vmm(m);
-    finish(m, 1, msg + 1);
-}
-
-void mon_must(struct mon *m, int rc, const struct hull_err *err) {
-    if (rc < 0) mon_fail(m, "VM monitor: %s", err->msg);
-}
-
-void mon_end(struct mon *m, uint32_t status) {
-    struct hull_err err = {0};
-    if (!m->status_sent) {
-        m->status_sent = true;
-        send(m->c->link_fd, &status, sizeof status, MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
-    if (m->phase != MON_ENDING) mon_must(m, hull_agent_put_poweroff(&m->q, &err), &err);
-    m->phase = MON_ENDING;
-    m->end_deadline = mon_now_ms() + MON_POWEROFF_MS;
-}
-
 /* ---- the main process's stdio ------------------------------------------- */
 
 struct relay {
@@ -250,7 +168,7 @@ static void on_frame(struct mon *m, const struct hull_agent_msg *f) {
     case HULL_AGENT_HELLO:
         if (m->phase == MON_BOOTING) {
             m->phase = MON_CREATED;
-            if (!report(m, "OK")) mon_fail(m, "create was interrupted");
+            if (!mon_report(m, "OK")) mon_fail(m, "create was interrupted");
         }
         break;
     case HULL_AGENT_STARTED: on_started(m, f); break;
@@ -378,6 +296,7 @@ void vm_monitor_main(const struct vm_monitor_cfg *cfg) {
     m->next_exec_id = 2;
     m->next_tag = 1;
     for (int i = 0; i < MON_MAX_CLIENTS; i++) m->cl[i].fd = -1;
+    m->clients_last_words = mon_clients_last_words;
     prctl(PR_SET_NAME, "hull-vm-monitor");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
@@ -464,7 +383,7 @@ void vm_monitor_main(const struct vm_monitor_cfg *cfg) {
             /* anything the guest sent last is still in the socket */
             read_ctl(m);
             if (m->phase == MON_BOOTING) mon_fail(m, "the VM ended before its guest agent started");
-            finish(m, 0, m->phase == MON_ENDING ? "the container has exited" : "the VM ended");
+            mon_finish(m, 0, m->phase == MON_ENDING ? "the container has exited" : "the VM ended");
         }
     }
 }

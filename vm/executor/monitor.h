@@ -1,5 +1,6 @@
 /* Internal to the monitor process (monitor.c: the loop, the guest's frames,
- * the container's life; monitor_clients.c: the vm.sock clients). */
+ * the container's life; monitor_clients.c: the vm.sock clients;
+ * monitor_end.c: how it ends, used by both). */
 #ifndef HULL_VM_SHIM_VM_MONITOR_H
 #define HULL_VM_SHIM_VM_MONITOR_H
 
@@ -69,7 +70,12 @@ struct mon {
     _Atomic bool in_done;
     pthread_t th_out, th_err, th_in;
     bool th_out_ok, th_err_ok;
+    /* Set by monitor.c to mon_clients_last_words: what mon_finish tells the
+     * clients before the monitor exits (why: NULL for a clean end). */
+    void (*clients_last_words)(struct mon *m, const char *why);
 };
+
+/* monitor_end.c */
 
 long long mon_now_ms(void);
 /* Queues a frame for the agent; a queueing failure (memory) ends the VM. */
@@ -78,6 +84,10 @@ void mon_must(struct mon *m, int rc, const struct hull_err *err);
  * POWEROFF to the agent. */
 void mon_end(struct mon *m, uint32_t status);
 void mon_kill_vmm(struct mon *m);
+/* The one-time report to create ("OK" or "E<message>"); false when create is gone. */
+bool mon_report(struct mon *m, const char *text);
+/* The clients' last words, the stdio relays' last output, then _exit(code). */
+void mon_finish(struct mon *m, int code, const char *why) __attribute__((noreturn));
 /* Something is broken beyond repair: tell create / the clients, kill the VMM, exit. */
 void mon_fail(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 
@@ -95,5 +105,8 @@ struct mon_client *mon_client_find(struct mon *m, enum mon_client_kind kind, uin
 void mon_exec_maybe_finish(struct mon *m, struct mon_client *c, bool force);
 /* A signal for the container (from `kill` or forwarded by the VMM). */
 int mon_signal(struct mon *m, int sig, bool all, struct hull_err *err);
+/* Before the monitor exits: exec clients get their EXIT, the others the
+ * error why (unless NULL); queued replies go out within a second. */
+void mon_clients_last_words(struct mon *m, const char *why);
 
 #endif

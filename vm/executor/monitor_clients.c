@@ -4,6 +4,7 @@
  * (and, past MON_QUEUE_MAX of queued output, the guest's control stream). */
 #include "vm/executor/monitor.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,4 +244,33 @@ void mon_client_read(struct mon *m, struct mon_client *c) {
         return;
     }
     on_request(m, c, &r);
+}
+
+/* Best effort: what is queued for clients goes out within a second. */
+static void flush_clients(struct mon *m) {
+    long long end = mon_now_ms() + 1000;
+    for (;;) {
+        struct pollfd p[MON_MAX_CLIENTS];
+        struct mon_client *w[MON_MAX_CLIENTS];
+        nfds_t n = 0;
+        for (int i = 0; i < MON_MAX_CLIENTS; i++)
+            if (m->cl[i].fd >= 0 && m->cl[i].head) {
+                w[n] = &m->cl[i];
+                p[n++] = (struct pollfd){.fd = m->cl[i].fd, .events = POLLOUT};
+            }
+        long long left = end - mon_now_ms();
+        if (!n || left <= 0 || poll(p, n, (int)left) <= 0) return;
+        for (nfds_t i = 0; i < n; i++)
+            if (p[i].revents) mon_client_flush(m, w[i]);
+    }
+}
+
+void mon_clients_last_words(struct mon *m, const char *why) {
+    for (int i = 0; i < MON_MAX_CLIENTS; i++) {
+        struct mon_client *c = &m->cl[i];
+        if (c->fd < 0) continue;
+        if (c->kind == MC_EXEC && c->exited) mon_exec_maybe_finish(m, c, true);
+        else if (c->kind != MC_STOP && why) mon_client_error(m, c, EIO, "%s", why);
+    }
+    flush_clients(m);
 }

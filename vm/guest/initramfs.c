@@ -30,30 +30,24 @@ static const char *mods_root(const struct hull_initramfs_opts *o) {
 static int slurp(const char *path, uint8_t **out, size_t *len, struct hull_err *err) {
     *out = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return hull_err_sys(err, "initramfs: open %s", path);
     struct stat st;
-    int rc = 0;
-    if (fstat(fd, &st) < 0) rc = hull_err_sys(err, "initramfs: stat %s", path);
-    else if (!S_ISREG(st.st_mode)) rc = hull_err_set(err, EINVAL, "initramfs: %s is not a regular file", path);
-    else if ((uint64_t)st.st_size > MAX_MEMBER)
-        rc = hull_err_set(err, EFBIG, "initramfs: %s is larger than %u MiB", path, MAX_MEMBER >> 20);
-    else if (!(*out = malloc(st.st_size ? (size_t)st.st_size : 1)))
-        rc = hull_err_set(err, ENOMEM, "initramfs: out of memory for %s", path);
+    if (fstat(fd, &st) < 0) return hull_err_sys(err, "initramfs: stat %s", path);
+    if (!S_ISREG(st.st_mode)) return hull_err_set(err, EINVAL, "initramfs: %s is not a regular file", path);
+    if ((uint64_t)st.st_size > MAX_MEMBER)
+        return hull_err_set(err, EFBIG, "initramfs: %s is larger than %u MiB", path, MAX_MEMBER >> 20);
+    _cleanup_free_ uint8_t *buf = malloc(st.st_size ? (size_t)st.st_size : 1);
+    if (!buf) return hull_err_set(err, ENOMEM, "initramfs: out of memory for %s", path);
     size_t got = 0;
-    while (rc == 0 && got < (size_t)st.st_size) {
-        ssize_t r = read(fd, *out + got, (size_t)st.st_size - got);
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) rc = hull_err_sys(err, "initramfs: read %s", path);
-        else if (r == 0) rc = hull_err_set(err, EIO, "initramfs: %s shrank while being read", path);
-        else got += (size_t)r;
+        if (r < 0) return hull_err_sys(err, "initramfs: read %s", path);
+        if (r == 0) return hull_err_set(err, EIO, "initramfs: %s shrank while being read", path);
+        got += (size_t)r;
     }
-    close(fd);
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-        return rc;
-    }
+    *out = TAKE_PTR(buf);
     *len = got;
     return 0;
 }
@@ -69,55 +63,35 @@ static int module_bytes(const char *path, uint8_t **out, size_t *len, struct hul
     if (ends_with(path, ".ko")) return slurp(path, out, len, err);
     *out = NULL;
     *len = 0;
-    struct archive *a = archive_read_new();
+    _cleanup_archive_read_ struct archive *a = archive_read_new();
     if (!a) return hull_err_set(err, ENOMEM, "initramfs: out of memory");
     archive_read_support_filter_all(a);
     archive_read_support_format_raw(a);
-    int rc = 0;
     struct archive_entry *e;
-    size_t cap = 1 << 20;
-    uint8_t *buf = NULL;
-    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
-        rc = hull_err_set(err, EINVAL, "initramfs: decompress %s: %s", path, archive_error_string(a));
-        goto out;
-    }
-    if (archive_filter_count(a) < 2) {   /* only the "none" filter: not compressed after all */
-        rc = hull_err_set(err, EINVAL, "initramfs: %s: unknown compression", path);
-        goto out;
-    }
-    if (!(buf = malloc(cap))) {
-        rc = hull_err_set(err, ENOMEM, "initramfs: out of memory");
-        goto out;
-    }
+    size_t cap = 1 << 20, n = 0;
+    if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+        return hull_err_set(err, EINVAL, "initramfs: decompress %s: %s", path, archive_error_string(a));
+    if (archive_filter_count(a) < 2)   /* only the "none" filter: not compressed after all */
+        return hull_err_set(err, EINVAL, "initramfs: %s: unknown compression", path);
+    _cleanup_free_ uint8_t *buf = malloc(cap);
+    if (!buf) return hull_err_set(err, ENOMEM, "initramfs: out of memory");
     for (;;) {
-        if (*len == cap) {
-            if (cap >= MAX_MEMBER) {
-                rc = hull_err_set(err, EFBIG, "initramfs: %s decompresses to more than %u MiB", path, MAX_MEMBER >> 20);
-                goto out;
-            }
+        if (n == cap) {
+            if (cap >= MAX_MEMBER)
+                return hull_err_set(err, EFBIG, "initramfs: %s decompresses to more than %u MiB", path, MAX_MEMBER >> 20);
             uint8_t *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                rc = hull_err_set(err, ENOMEM, "initramfs: out of memory");
-                goto out;
-            }
+            if (!nb) return hull_err_set(err, ENOMEM, "initramfs: out of memory");
             buf = nb;
             cap *= 2;
         }
-        la_ssize_t r = archive_read_data(a, buf + *len, cap - *len);
-        if (r < 0) {
-            rc = hull_err_set(err, EIO, "initramfs: decompress %s: %s", path, archive_error_string(a));
-            goto out;
-        }
+        la_ssize_t r = archive_read_data(a, buf + n, cap - n);
+        if (r < 0) return hull_err_set(err, EIO, "initramfs: decompress %s: %s", path, archive_error_string(a));
         if (r == 0) break;
-        *len += (size_t)r;
+        n += (size_t)r;
     }
-    *out = buf;
-    buf = NULL;
-out:
-    free(buf);
-    archive_read_free(a);
-    if (rc < 0) *len = 0;
-    return rc;
+    *out = TAKE_PTR(buf);
+    *len = n;
+    return 0;
 }
 
 /* The kernel execs /init with no dynamic loader around: refuse anything but a
@@ -243,18 +217,16 @@ out:
 
 /* sha256 over everything that changes the archive's bytes. */
 static int cache_key(const struct hull_initramfs_opts *o, char hex[65], struct hull_err *err) {
-    uint8_t *agent = NULL;
+    _cleanup_free_ uint8_t *agent = NULL;
     size_t alen = 0;
     int rc = slurp(o->agent_path, &agent, &alen, err);
     if (rc < 0) return rc;
     char dep[4096];
     struct stat st = {0};
     snprintf(dep, sizeof dep, "%s/%s/modules.dep", mods_root(o), o->kernel_release);
-    if (stat(dep, &st) < 0) {
-        free(agent);
+    if (stat(dep, &st) < 0)
         return hull_err_sys(err, "initramfs: no modules for kernel %s: %s", o->kernel_release, dep);
-    }
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    _cleanup_md_ctx_ EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned char d[EVP_MAX_MD_SIZE];
     unsigned dl = 0;
     char meta[256];
@@ -267,8 +239,6 @@ static int cache_key(const struct hull_initramfs_opts *o, char hex[65], struct h
     for (size_t i = 0; ok && i < count; i++)
         ok = EVP_DigestUpdate(md, names[i], strlen(names[i]) + 1) == 1;
     ok = ok && EVP_DigestFinal_ex(md, d, &dl) == 1;
-    EVP_MD_CTX_free(md);
-    free(agent);
     if (!ok) return hull_err_set(err, EIO, "initramfs: sha256 failed");
     for (unsigned i = 0; i < 32 && i < dl; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
     return 0;
@@ -276,7 +246,7 @@ static int cache_key(const struct hull_initramfs_opts *o, char hex[65], struct h
 
 /* Removes initramfs-<release>-*.cpio entries other than `keep`. */
 static void drop_stale(const char *cache_dir, const char *release, const char *keep) {
-    DIR *d = opendir(cache_dir);
+    _cleanup_closedir_ DIR *d = opendir(cache_dir);
     if (!d) return;
     char prefix[300];
     snprintf(prefix, sizeof prefix, "initramfs-%s-", release);
@@ -287,7 +257,6 @@ static void drop_stale(const char *cache_dir, const char *release, const char *k
         if (strncmp(n, prefix, pl) || strlen(n) != pl + 64 + 5 || !ends_with(n, ".cpio") || !strcmp(n, keep)) continue;
         unlinkat(dirfd(d), n, 0);
     }
-    closedir(d);
 }
 
 static int write_to_fd(int fd, const char *tmp, void *ctx, struct hull_err *err) {
@@ -318,19 +287,16 @@ int hull_initramfs_get(const struct hull_initramfs_opts *o, const char *cache_di
 }
 
 int hull_kernel_release(const char *bzimage, char *out, size_t n, struct hull_err *err) {
-    int fd = open(bzimage, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    _cleanup_close_ int fd = open(bzimage, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return hull_err_sys(err, "kernel %s", bzimage);
     uint8_t hdr[0x210];
-    int rc = 0;
     if (pread(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr || memcmp(hdr + 0x202, "HdrS", 4))
-        rc = hull_err_set(err, EINVAL, "kernel %s: not a bzImage (no HdrS setup header)", bzimage);
+        return hull_err_set(err, EINVAL, "kernel %s: not a bzImage (no HdrS setup header)", bzimage);
     uint16_t off = (uint16_t)(hdr[0x20e] | hdr[0x20f] << 8);
     char ver[256];
     ssize_t r = 0;
-    if (rc == 0 && (off == 0 || (r = pread(fd, ver, sizeof ver - 1, (off_t)off + 0x200)) <= 0))
-        rc = hull_err_set(err, EINVAL, "kernel %s: the setup header has no version string", bzimage);
-    close(fd);
-    if (rc < 0) return rc;
+    if (off == 0 || (r = pread(fd, ver, sizeof ver - 1, (off_t)off + 0x200)) <= 0)
+        return hull_err_set(err, EINVAL, "kernel %s: the setup header has no version string", bzimage);
     ver[r] = '\0';
     size_t l = strcspn(ver, " \n");   /* "6.1.0-56-amd64 (debian-kernel@...) #1 SMP ..." */
     if (l == 0 || l >= n || memchr(ver, '/', l))

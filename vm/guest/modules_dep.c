@@ -72,7 +72,7 @@ static int read_text(const char *dir, const char *file, bool optional, char **ou
     *out = NULL;
     if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
         return hull_err_set(err, ENAMETOOLONG, "modules: path too long: %s/%s", dir, file);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT && optional) {
             *out = strdup("");
@@ -81,46 +81,26 @@ static int read_text(const char *dir, const char *file, bool optional, char **ou
         return hull_err_sys(err, "modules: open %s", path);
     }
     size_t cap = 65536, len = 0;
-    char *buf = malloc(cap + 1);
-    int rc = 0;
-    if (!buf) {
-        rc = hull_err_set(err, ENOMEM, "modules: out of memory");
-        goto out;
-    }
+    _cleanup_free_ char *buf = malloc(cap + 1);
+    if (!buf) return hull_err_set(err, ENOMEM, "modules: out of memory");
     for (;;) {
         if (len == cap) {
-            if (cap >= MAX_FILE) {
-                rc = hull_err_set(err, EFBIG, "modules: %s is larger than %u bytes", path, MAX_FILE);
-                goto out;
-            }
+            if (cap >= MAX_FILE) return hull_err_set(err, EFBIG, "modules: %s is larger than %u bytes", path, MAX_FILE);
             char *nb = realloc(buf, cap * 2 + 1);
-            if (!nb) {
-                rc = hull_err_set(err, ENOMEM, "modules: out of memory");
-                goto out;
-            }
+            if (!nb) return hull_err_set(err, ENOMEM, "modules: out of memory");
             buf = nb;
             cap *= 2;
         }
         ssize_t r = read(fd, buf + len, cap - len);
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            rc = hull_err_sys(err, "modules: read %s", path);
-            goto out;
-        }
+        if (r < 0) return hull_err_sys(err, "modules: read %s", path);
         if (r == 0) break;
         len += (size_t)r;
     }
-    if (memchr(buf, '\0', len)) {
-        rc = hull_err_set(err, EINVAL, "modules: %s contains a NUL byte", path);
-        goto out;
-    }
+    if (memchr(buf, '\0', len)) return hull_err_set(err, EINVAL, "modules: %s contains a NUL byte", path);
     buf[len] = '\0';
-    *out = buf;
-    buf = NULL;
-out:
-    free(buf);
-    close(fd);
-    return rc;
+    *out = TAKE_PTR(buf);
+    return 0;
 }
 
 /* A module path must stay inside the modules dir. */

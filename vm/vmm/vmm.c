@@ -179,13 +179,19 @@ static void teardown(struct vmm *v) {
     pthread_mutex_destroy(&v->err_lock);
 }
 
+static void vmm_releasep(struct vmm **v) {
+    if (!*v) return;
+    teardown(*v);
+    free(*v);
+}
+
 int vmm_run(const struct vmm_config *cfg, struct hull_err *err) {
     int rc = check_config(cfg, err);
     if (rc < 0)
         return rc;
     if ((rc = kvm_check_host(NULL, cfg->allow_slow_kvm, err)) < 0)
         return rc;
-    struct vmm *v = calloc(1, sizeof(*v));
+    __attribute__((cleanup(vmm_releasep))) struct vmm *v = calloc(1, sizeof(*v));
     if (!v)
         return hull_err_set(err, ENOMEM, "vm: out of memory");
     v->cfg = cfg;
@@ -193,25 +199,19 @@ int vmm_run(const struct vmm_config *cfg, struct hull_err *err) {
     pthread_mutex_init(&v->err_lock, NULL);
     v->space_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     v->fate_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (v->space_efd < 0 || v->fate_efd < 0) {
-        rc = hull_err_sys(err, "vm: eventfd");
-        goto out;
-    }
+    if (v->space_efd < 0 || v->fate_efd < 0)
+        return hull_err_sys(err, "vm: eventfd");
     /* The bus and the UART exist before anything else can fail, so
      * teardown() may always destroy them. */
     pci_bus_init(&v->pci, BOOT_PCI_MMIO_BASE, BOOT_PCI_MMIO_SIZE);
     uart8250_init(&v->uart, cfg->serial_fd, kvm_vm_irq_line, &v->vm, UART_COM1_IRQ);
     if ((rc = map_ram(v, err)) < 0 || (rc = kvm_vm_create(&v->vm, err)) < 0)
-        goto out;
+        return rc;
     v->vm_made = true;
     v->ioeventfd = kvm_vm_has_ioeventfd(&v->vm);
     if ((rc = kvm_vm_set_memory(&v->vm, &v->mem, err)) < 0)
-        goto out;
+        return rc;
     if ((rc = add_legacy(v, err)) < 0 || (rc = add_virtio(v, err)) < 0 || (rc = boot(v, err)) < 0)
-        goto out;
-    rc = vmm_loop(v, err);
-out:
-    teardown(v);
-    free(v);
-    return rc;
+        return rc;
+    return vmm_loop(v, err);   /* then teardown, on scope exit */
 }

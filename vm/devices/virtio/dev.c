@@ -159,9 +159,9 @@ int virtio_dev_complete(struct virtio_dev *d, unsigned q, const struct virtq_cha
     struct hull_err e;
     struct virtq *vq = &d->vq[q];
     if (virtq_push(vq, c, written, &e) < 0) {
-        hull_err_prefix(&e, "virtio-%s: queue %u: ", d->ops->name, q);
+        int rc = hull_err_prefix(&e, "virtio-%s: queue %u: ", d->ops->name, q);
         virtio_dev_fail(d, &e);
-        return -EFAULT;
+        return rc;
     }
     if (virtq_need_interrupt(vq) && d->irq.queue)
         d->irq.queue(d->irq.opaque, q);

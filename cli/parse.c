@@ -1,4 +1,5 @@
-/* Signal names as runc accepts them: "KILL", "SIGKILL", "9", "RTMIN+3". */
+/* Argument values: signal names as runc accepts them ("KILL", "SIGKILL", "9",
+ * "RTMIN+3") and strict non-negative ints. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,3 +36,14 @@ int cli_parse_signal(const char *s) {
     }
     return -1;
 }
+
+bool cli_parse_int(const char *s, int *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*end || errno || v < 0 || v > 1 << 30) return false;
+    *out = (int)v;
+    return true;
+}
+
