@@ -38,6 +38,10 @@ static void print_log_line(char *line, bool timestamps) {
     fflush(f);
 }
 
+static bool monitor_alive(const struct hull_ctr *c) {
+    return c->monitor_pid > 0 && (kill(c->monitor_pid, 0) == 0 || errno == EPERM);
+}
+
 int verb_logs(int argc, char **argv) {
     static const struct option opts[] = {{"follow", no_argument, NULL, 'f'}, {"timestamps", no_argument, NULL, 't'}, {0}};
     bool follow = false, ts = false;
@@ -72,13 +76,20 @@ int verb_logs(int argc, char **argv) {
             print_log_line(line, ts);
         }
         if (!follow) break;
+        /* The process ending is not the log ending: the monitor still drains
+         * what is in the pipes, then records "exited" (or removes the record,
+         * for --rm). The log is complete then, or when no monitor is left. */
         struct hull_ctr now;
         struct hull_err err;
         enum hull_status st;
-        if (hull_ctr_load(cli_data_root(), ctr.id, &now, &err) < 0) break;
-        const char *live = cli_ctr_live_status(&now, &st);
-        if (strcmp(live, "running") && strcmp(live, "paused") && strcmp(live, "created")) {
-            /* one last read: what the monitor flushed while the process ended */
+        bool done = hull_ctr_load(cli_data_root(), ctr.id, &now, &err) < 0;
+        if (!done) {
+            const char *live = cli_ctr_live_status(&now, &st);
+            bool gone = strcmp(live, "running") && strcmp(live, "paused") && strcmp(live, "created");
+            done = gone && (strcmp(now.status, "exited") == 0 || !monitor_alive(&now));
+        }
+        if (done) {
+            clearerr(f);   /* stdio's EOF is sticky: without this the last read reads nothing */
             while ((n = getline(&line, &cap, f)) > 0) print_log_line(line, ts);
             break;
         }

@@ -136,6 +136,13 @@ id=$(rt run -d busybox sh -c 'echo one; sleep 0.3; echo two; sleep 0.3; echo thr
 out=$(timeout 10 "$HULL" --root "$STATE" logs -f "$id" 2>&1)
 is "$(printf '%s' "$out" | tr '\n' ' ')" "one two three" "logs -f prints everything and returns when the container exits"
 rt rm "$id" >/dev/null 2>&1
+# ... and misses nothing of a burst written right before the exit: the monitor is still
+# draining the pipe into the log when the container is already gone
+id=$(rt run -d busybox sh -c 'sleep 0.5; seq 1 30000; echo last' 2>/dev/null)
+out=$(timeout 20 "$HULL" --root "$STATE" logs -f "$id" 2>&1)
+is "$(printf '%s\n' "$out" | wc -l) $(printf '%s\n' "$out" | tail -n 1)" "30001 last" \
+    "logs -f of a burst before exit: every line, the last one last"
+rt rm "$id" >/dev/null 2>&1
 
 # without overlayfs: the layers are copied into the container's rootfs
 id=$(HULL_NO_OVERLAY=1 rt run -d busybox sh -c 'echo copied >/marker; sleep 300' 2>/dev/null)
