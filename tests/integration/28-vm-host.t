@@ -26,7 +26,7 @@ export HULL_ROOT=$TMP/data   # images, initramfs and kernel caches of this test 
 
 nothing_left() { # DESC ID
     local left="state:$(ls "$STATE" | wc -l) images:$(ls "$HULL_ROOT/vm/run" 2>/dev/null | wc -l)"
-    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$(vm_live_procs)"
+    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$(vm_live_procs "HULL_ROOT=$HULL_ROOT")"
     is "$left" "state:0 images:0 cgroups:0 procs:0" "$1: nothing left behind"
 }
 
@@ -334,7 +334,7 @@ if "$TESTS_LIB/../../image/make-busybox-image.sh" "$IMGDIR" >/dev/null 2>&1 &&
     is "$(cache)" 1 "... hull rmi of one reference keeps it: vmimg:2 has the same layers"
     "$HULL" rmi vmimg:2 >/dev/null 2>&1
     is "$(cache)" 0 "... hull rmi of the last one drops it"
-    is "$(ls "$STATE" | wc -l):$(vm_live_procs)" "0:0" "... nothing else left"
+    is "$(ls "$STATE" | wc -l):$(vm_live_procs "HULL_ROOT=$HULL_ROOT")" "0:0" "... nothing else left"
 else
     skip "cannot build or import the busybox image" 6
 fi

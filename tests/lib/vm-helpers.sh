@@ -2,13 +2,20 @@
 # (21-containerd.t, 24-podman.t, 28-vm-host.t) and inside the nested L1 (tests/vm/nest-lib.sh,
 # installed there as /hull/vm-helpers.sh). POSIX sh.
 
-# vm_live_procs: how many VMM, monitor and exec-proxy processes are alive (zombies aside).
+# vm_live_procs [MARK]: how many VMM, monitor and exec-proxy processes are alive (zombies
+# aside); with MARK (NAME=value), only those with that variable in their environment: a test
+# that exports a path of its own (HULL_ROOT=$TMP/data) counts its own processes, not those of
+# the tests running beside it on the same host.
 vm_live_procs() {
     _n=0
     for _s in /proc/[0-9]*/stat; do
         read -r _ _comm _st _ 2>/dev/null <"$_s" || continue
         [ "$_st" = Z ] && continue
-        case $_comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") _n=$((_n + 1)) ;; esac
+        case $_comm in
+        "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)")
+            [ -z "${1:-}" ] || tr '\0' '\n' <"${_s%/stat}/environ" 2>/dev/null | grep -qxF -- "$1" || continue
+            _n=$((_n + 1)) ;;
+        esac
     done
     echo $_n
 }
