@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "base/fsutil.h"
 
 int hull_console_open(unsigned rows, unsigned cols, int *master, char *slave_path, size_t len,
                       struct hull_err *err) {
@@ -67,6 +70,50 @@ int hull_console_setup_slave(const char *slave_path, struct hull_err *err) {
         }
     }
     if (fd > 2) close(fd);
+    return 0;
+}
+
+/* Reads the complete lines and EOFs a canonical terminal holds (poll says
+ * readable only for those) into forward_to; a read of 0 is a queued EOF. At
+ * most 64 reads: the writer may be typing faster, and what is left is read
+ * raw anyway. */
+static int drain_canonical(int fd, cc_t eof, int forward_to, struct hull_err *err) {
+    char buf[4096];
+    for (int i = 0; i < 64; i++) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return hull_err_sys(err, "terminal: poll");
+        if (r == 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) || !(p.revents & POLLIN)) return 0;
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EAGAIN) return 0;
+        if (n < 0) return hull_err_sys(err, "terminal: read the pending input");
+        if (n == 0 && eof == _POSIX_VDISABLE) return 0;   /* not an EOF we can name: a hangup */
+        if (n == 0) buf[n++] = (char)eof;
+        if (hull_write_all(forward_to, buf, (size_t)n) < 0) return hull_err_sys(err, "terminal: forward the pending input");
+    }
+    return 0;
+}
+
+int hull_console_make_raw(int fd, const struct termios *raw, int forward_to, struct hull_err *err) {
+    struct termios cur;
+    if (tcgetattr(fd, &cur) < 0) return hull_err_sys(err, "terminal: get its mode");
+    if (cur.c_lflag & ICANON) {
+        struct termios noeof = cur;
+        noeof.c_cc[VEOF] = _POSIX_VDISABLE;
+        if (tcsetattr(fd, TCSANOW, &noeof) < 0) return hull_err_sys(err, "terminal: disable VEOF");
+        int r = drain_canonical(fd, cur.c_cc[VEOF], forward_to, err);
+        if (r < 0) {
+            tcsetattr(fd, TCSANOW, &cur);
+            return r;
+        }
+    }
+    if (tcsetattr(fd, TCSANOW, raw) < 0) {
+        int r = hull_err_sys(err, "terminal: raw mode");
+        tcsetattr(fd, TCSANOW, &cur);
+        return r;
+    }
     return 0;
 }
 

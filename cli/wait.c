@@ -15,17 +15,22 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "base/console.h"
 #include "base/fsutil.h"
 
 static struct termios saved_tio;
 static bool tio_saved;
 
-static void raw_stdin(void) {
+/* Our terminal goes raw: its bytes are the container's terminal's input. What
+ * it queued in canonical mode before (an EOF above all, which the switch
+ * alone would turn into a NUL byte) goes to the master first. */
+static void raw_stdin(int master) {
     if (!isatty(0) || tcgetattr(0, &saved_tio) < 0) return;
     struct termios raw = saved_tio;
     cfmakeraw(&raw);
     raw.c_oflag |= OPOST;   /* keep \n -> \r\n on our side of the proxy */
-    if (tcsetattr(0, TCSANOW, &raw) == 0) tio_saved = true;
+    struct hull_err err;
+    if (hull_console_make_raw(0, &raw, master, &err) == 0) tio_saved = true;
 }
 
 static void restore_stdin(void) {
@@ -57,7 +62,7 @@ int cli_wait_forward(pid_t pid, int master) {
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (master >= 0) {
         copy_winsize(master);
-        raw_stdin();
+        raw_stdin(master);
     }
     bool stdin_open = master >= 0, master_open = master >= 0;
     int status = 0;

@@ -27,7 +27,7 @@ export HULL_ROOT=$TMP/data   # images, initramfs and kernel caches of this test 
 
 nothing_left() { # DESC ID
     local left="state:$(ls "$STATE" | wc -l) images:$(ls "$HULL_ROOT/vm/run" 2>/dev/null | wc -l)"
-    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$(vm_live_procs)"
+    left="$left cgroups:$(cgroup_dirs "$2" | wc -l) procs:$(vm_live_procs "HULL_ROOT=$HULL_ROOT")"
     is "$left" "state:0 images:0 cgroups:0 procs:0" "$1: nothing left behind"
 }
 
@@ -172,12 +172,17 @@ RC=$?
 ok $((RC == 0)) "exec of a missing binary fails (exit $RC)"
 like "$out" "nonexistent" "and names it: $out"
 if command -v script >/dev/null; then
-    out=$(script -qec "stty cols 99 rows 22; $HULL --root $STATE exec -t $ID /bin/sh -c 'tty; stty size; exit 6'" /dev/null </dev/null | tr -d '\r')
+    script -qec "stty cols 99 rows 22; $HULL --root $STATE exec -t $ID /bin/sh -c 'tty; stty size; exit 6'" /dev/null </dev/null >"$TMP/t.out"
     RC=$?
+    out=$(tr -d '\r' <"$TMP/t.out")
     like "$out" "^/dev/pts/[0-9]+" "exec -t: the process has a terminal in the guest"
     like "$out" "22 99" "the caller's terminal size reached it"
+    # script(1) sends ^D at the end of its stdin, maybe before hull's terminal is raw: it must
+    # arrive as ^D, not as the NUL a bare switch to raw makes of a queued EOF (echoed "^@")
+    is "$(tr -dc '\000' <"$TMP/t.out" | wc -c):$(grep -ac '\^@' "$TMP/t.out")" "0:0" \
+        "exec -t: no NUL byte, and no ^@ echoed by the guest's terminal"
 else
-    skip "no script(1) for a terminal" 2
+    skip "no script(1) for a terminal" 3
 fi
 pids=$(rt ps --format json "$ID")
 like "$pids" '^\[[0-9]+\]$' "ps: the guest's pids ($pids)"

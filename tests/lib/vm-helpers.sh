@@ -2,10 +2,11 @@
 # (21-containerd.t, 24-podman.t, 28-vm-host.t) and inside the nested L1 (tests/vm/nest-lib.sh,
 # installed there as /hull/vm-helpers.sh). POSIX sh.
 
-# vm_live_procs: how many VMM, monitor and exec-proxy processes are alive (zombies aside).
+# vm_live_procs [MARK]: how many VMM, monitor and exec-proxy processes are alive (zombies aside).
 # With TEST_TREE_PID set (fixtures.sh sets it to the test's subreaper, to which every process the
 # test leaves behind is reparented), only that pid's descendants count: other people's VMs on a
 # shared machine are not this test's leftovers. Unset (the nested L1), every such process counts.
+# With MARK (NAME=value), only processes with that variable in their environment count too.
 vm_live_procs() {
     _n=0
     for _s in /proc/[0-9]*/stat; do
@@ -13,6 +14,7 @@ vm_live_procs() {
         [ "$_st" = Z ] && continue
         case $_comm in "(hull-vmm)" | "(hull-vm-monitor)" | "(hull-vm-exec)") ;; *) continue ;; esac
         [ -n "${TEST_TREE_PID:-}" ] && ! _vm_descends "$_pid" "$TEST_TREE_PID" && continue
+        [ -z "${1:-}" ] || tr '\0' '\n' <"${_s%/stat}/environ" 2>/dev/null | grep -qxF -- "$1" || continue
         _n=$((_n + 1))
     done
     echo $_n

@@ -130,9 +130,87 @@ static void test_console_socket(void) {
     rmdir(dir);
 }
 
+/* Waits until the slave has something readable, then a little longer: the
+ * pty's line discipline takes what the master writes asynchronously. */
+static void settle(int slave) {
+    struct pollfd p = {.fd = slave, .events = POLLIN};
+    poll(&p, 1, 2000);
+    usleep(100 * 1000);
+}
+
+/* Reads what fd has within 200 ms (non-blocking reads): its length, -1 on none. */
+static ssize_t read_some(int fd, char *buf, size_t len) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 200) <= 0 || !(p.revents & POLLIN)) return -1;
+    return read(fd, buf, len);
+}
+
+/* The caller's terminal of `exec -t`/`run -t` going raw while script(1) (or
+ * a user) already sent a line and an EOF in canonical mode: they reach the
+ * proxy's master as "ls\n" and ^D, and no NUL byte appears (a plain
+ * tcsetattr turns the queued EOF into one). */
+static void test_make_raw_keeps_pending_eof(void) {
+    struct hull_err err = {0};
+    int master = -1;
+    char path[128];
+    if (hull_console_open(0, 0, &master, path, sizeof path, &err) < 0) {
+        for (int i = 0; i < 5; i++) skip("no pty");
+        return;
+    }
+    int slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int pp[2] = {-1, -1};
+    struct termios cooked, raw;
+    if (slave < 0 || pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0 || tcgetattr(slave, &cooked) < 0) {
+        for (int i = 0; i < 5; i++) skip("slave/pipe set-up failed");
+        goto out;
+    }
+    cooked.c_lflag &= (tcflag_t)~ECHO;   /* the master then reads back nothing of ours */
+    tcsetattr(slave, TCSANOW, &cooked);
+    ssize_t w = write(master, "ls\n\x04", 4);   /* a line, then EOF, while canonical */
+    (void)w;
+    settle(slave);
+    raw = cooked;
+    cfmakeraw(&raw);
+    int rc = hull_console_make_raw(slave, &raw, pp[1], &err);
+    if (!ok(rc == 0, "make_raw of a canonical pty with a line and an EOF queued")) diag("%s", err.msg);
+    char buf[64];
+    ssize_t n = read_some(pp[0], buf, sizeof buf);
+    ok(n == 4 && memcmp(buf, "ls\n\x04", 4) == 0, "what was queued is forwarded: the line, and the EOF as ^D (%zd bytes)", n);
+    n = read_some(slave, buf, sizeof buf);
+    ok(n < 0, "the raw terminal holds nothing more: no NUL in place of the EOF (%zd bytes, first 0x%02x)", n,
+       n > 0 ? (unsigned char)buf[0] : 0);
+    struct termios now;
+    tcgetattr(slave, &now);
+    ok(!(now.c_lflag & ICANON) && now.c_cc[VEOF] == cooked.c_cc[VEOF], "the terminal is raw, VEOF as given");
+    w = write(master, "\x04x", 2);   /* after the switch, ^D is an ordinary byte */
+    n = read_some(slave, buf, sizeof buf);
+    ok(n == 2 && buf[0] == 4 && buf[1] == 'x', "a ^D typed after the switch is read raw as 0x04");
+out:
+    if (pp[0] >= 0) close(pp[0]);
+    if (pp[1] >= 0) close(pp[1]);
+    if (slave >= 0) close(slave);
+    close(master);
+}
+
+static void test_make_raw_not_a_tty(void) {
+    struct hull_err err = {0};
+    int pp[2];
+    if (pipe2(pp, O_CLOEXEC) < 0) {
+        skip("pipe");
+        return;
+    }
+    struct termios raw = {0};
+    int rc = hull_console_make_raw(pp[0], &raw, pp[1], &err);
+    ok(rc == -ENOTTY, "make_raw of a pipe: -ENOTTY (%d: %s)", rc, err.msg);
+    close(pp[0]);
+    close(pp[1]);
+}
+
 int main(void) {
     if (access("/dev/ptmx", R_OK | W_OK) != 0) plan_skip_all("no /dev/ptmx");
     test_pty_and_socketpair();
     test_console_socket();
+    test_make_raw_keeps_pending_eof();
+    test_make_raw_not_a_tty();
     return done_testing();
 }
