@@ -1,8 +1,8 @@
 /* process.terminal: a pty pair made inside the container (so the slave belongs
  * to the container's devpts) and the master handed to whoever listens on
  * --console-socket, with SCM_RIGHTS, the way runc/crun/containerd expect. */
-#ifndef HULL_NAMESPACES_CONSOLE_H
-#define HULL_NAMESPACES_CONSOLE_H
+#ifndef HULL_BASE_CONSOLE_H
+#define HULL_BASE_CONSOLE_H
 
 #include <stddef.h>
 #include <termios.h>

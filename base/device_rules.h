@@ -3,8 +3,8 @@
  * (null, zero, full, random, urandom, tty, ptmx, /dev/pts/<any>, and mknod of
  * any node, as runc and crun allow), then one allow rule per linux.devices
  * entry so the nodes the spec asks for are usable. Later rules win. */
-#ifndef HULL_RUNTIME_DEVICE_RULES_H
-#define HULL_RUNTIME_DEVICE_RULES_H
+#ifndef HULL_BASE_DEVICE_RULES_H
+#define HULL_BASE_DEVICE_RULES_H
 
 #include "base/spec.h"
 

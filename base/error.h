@@ -2,8 +2,8 @@
  * errno-style code and fills a struct hull_err with a message that names what
  * failed and why ("config.json: process.args: must be a non-empty array").
  * The CLI prints "hull: <msg>"; nothing below cli/ prints or exits. */
-#ifndef HULL_RUNTIME_ERROR_H
-#define HULL_RUNTIME_ERROR_H
+#ifndef HULL_BASE_ERROR_H
+#define HULL_BASE_ERROR_H
 
 #include <errno.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * linux/ (shared kernel) and vm/executor/ (microVM). They register here at
  * program start (cli/main.c names the ones hull is built with) and lifecycle/
  * finds them by name, so nothing below the CLI names an executor. */
-#ifndef HULL_RUNTIME_EXECUTOR_H
-#define HULL_RUNTIME_EXECUTOR_H
+#ifndef HULL_BASE_EXECUTOR_H
+#define HULL_BASE_EXECUTOR_H
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 /* Small file helpers shared by every folder (base/ includes nothing else of the project). */
-#ifndef HULL_RUNTIME_FSUTIL_H
-#define HULL_RUNTIME_FSUTIL_H
+#ifndef HULL_BASE_FSUTIL_H
+#define HULL_BASE_FSUTIL_H
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -2,8 +2,8 @@
  * own args and env, and killed when its timeout passes. Used by lifecycle/ for
  * the runtime-namespace hooks and by the init child for createContainer and
  * startContainer, so it must not depend on anything above base/. */
-#ifndef HULL_RUNTIME_HOOKS_H
-#define HULL_RUNTIME_HOOKS_H
+#ifndef HULL_BASE_HOOKS_H
+#define HULL_BASE_HOOKS_H
 
 #include "base/spec.h"
 

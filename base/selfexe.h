@@ -6,8 +6,8 @@
  * from a sealed, anonymous memfd copy: /proc/self/exe then points at that copy,
  * which can be neither written, truncated nor grown, and which is not the
  * file on the host's disk. */
-#ifndef HULL_RUNTIME_SELFEXE_H
-#define HULL_RUNTIME_SELFEXE_H
+#ifndef HULL_BASE_SELFEXE_H
+#define HULL_BASE_SELFEXE_H
 
 #include <stdbool.h>
 #include "base/error.h"

@@ -9,8 +9,8 @@
  * Optional scalars use hull_opt_* (set == false means "absent in the JSON"),
  * because 0 is a meaningful value for most limits. Arrays are (pointer, count).
  */
-#ifndef HULL_RUNTIME_SPEC_H
-#define HULL_RUNTIME_SPEC_H
+#ifndef HULL_BASE_SPEC_H
+#define HULL_BASE_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

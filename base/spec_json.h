@@ -1,8 +1,8 @@
 /* Internal to the spec parser: typed getters over a yajl tree that keep track
  * of where they are ("linux.namespaces[2].type"), so every error message names
  * the offending field. Not for use outside base/spec_parse*.c. */
-#ifndef HULL_RUNTIME_SPEC_JSON_H
-#define HULL_RUNTIME_SPEC_JSON_H
+#ifndef HULL_BASE_SPEC_JSON_H
+#define HULL_BASE_SPEC_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>

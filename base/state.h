@@ -2,8 +2,8 @@
  * init waits for `start`). Every write is write-temp + rename under an flock
  * on the container directory, so concurrent hull invocations and a kill -9 at
  * any instant leave either the old or the new state, never a torn one. */
-#ifndef HULL_RUNTIME_STATE_H
-#define HULL_RUNTIME_STATE_H
+#ifndef HULL_BASE_STATE_H
+#define HULL_BASE_STATE_H
 
 #include <limits.h>
 #include <stdbool.h>

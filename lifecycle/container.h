@@ -1,8 +1,8 @@
 /* The OCI lifecycle (create -> created -> start -> running -> stopped ->
  * delete) over the state store and an executor. Everything here is shared by
  * the shared-kernel and microVM executors; the CLI calls only this. */
-#ifndef HULL_RUNTIME_CONTAINER_H
-#define HULL_RUNTIME_CONTAINER_H
+#ifndef HULL_LIFECYCLE_CONTAINER_H
+#define HULL_LIFECYCLE_CONTAINER_H
 
 #include <stdbool.h>
 #include <sys/types.h>

@@ -7,8 +7,8 @@
  *   ctr.log            stdout/stderr with timestamps (detached containers)
  * The OCI runtime state of the same id lives in the usual state root, so every
  * runc-style verb works on these containers too. */
-#ifndef HULL_RUNTIME_CTR_STORE_H
-#define HULL_RUNTIME_CTR_STORE_H
+#ifndef HULL_LIFECYCLE_CTR_STORE_H
+#define HULL_LIFECYCLE_CTR_STORE_H
 
 #include <limits.h>
 #include <stdbool.h>

@@ -1,8 +1,8 @@
 /* The safe defaults `hull run IMAGE` gives a container, the same ones docker
  * and podman give: the default capability set, the seccomp allow-list, and the
  * masked / read-only /proc and /sys paths. See default_profile.c for the policy. */
-#ifndef HULL_RUNTIME_DEFAULT_PROFILE_H
-#define HULL_RUNTIME_DEFAULT_PROFILE_H
+#ifndef HULL_LIFECYCLE_DEFAULT_PROFILE_H
+#define HULL_LIFECYCLE_DEFAULT_PROFILE_H
 
 #include <stdbool.h>
 #include <stdint.h>

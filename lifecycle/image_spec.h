@@ -16,8 +16,8 @@
  * The result is parsed and validated (hull_spec_parse, hull_spec_validate,
  * hull_seccomp_validate) before it is returned, so a caller never writes a
  * config.json that create would refuse. */
-#ifndef HULL_RUNTIME_IMAGE_SPEC_H
-#define HULL_RUNTIME_IMAGE_SPEC_H
+#ifndef HULL_LIFECYCLE_IMAGE_SPEC_H
+#define HULL_LIFECYCLE_IMAGE_SPEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * seccomp profile) and the image's /etc/passwd and /etc/group, the latter
  * opened inside the container's rootfs (openat2 RESOLVE_IN_ROOT) so a symlink
  * in the image cannot lead the lookup to a host file. */
-#ifndef HULL_RUNTIME_IMAGE_USER_H
-#define HULL_RUNTIME_IMAGE_USER_H
+#ifndef HULL_LIFECYCLE_IMAGE_USER_H
+#define HULL_LIFECYCLE_IMAGE_USER_H
 
 #include <stddef.h>
 #include <stdint.h>

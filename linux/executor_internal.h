@@ -1,7 +1,7 @@
 /* Shared between the parent half (linux_executor.c) and the init child
  * (init_child.c) of the shared-kernel executor. */
-#ifndef HULL_NAMESPACES_EXECUTOR_INTERNAL_H
-#define HULL_NAMESPACES_EXECUTOR_INTERNAL_H
+#ifndef HULL_LINUX_EXECUTOR_INTERNAL_H
+#define HULL_LINUX_EXECUTOR_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

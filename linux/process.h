@@ -13,8 +13,8 @@
  *                               then needs CAP_SYS_ADMIN) — the caller then
  *                               chdirs, closes fds and execs.
  */
-#ifndef HULL_NAMESPACES_PROCESS_H
-#define HULL_NAMESPACES_PROCESS_H
+#ifndef HULL_LINUX_PROCESS_H
+#define HULL_LINUX_PROCESS_H
 
 #include <stdbool.h>
 #include "base/spec.h"

@@ -11,8 +11,8 @@
  *
  * Every destination is resolved inside the rootfs (openat2 RESOLVE_IN_ROOT), so
  * a symlink planted in the rootfs cannot send a mount or a write outside it. */
-#ifndef HULL_NAMESPACES_ROOTFS_H
-#define HULL_NAMESPACES_ROOTFS_H
+#ifndef HULL_LINUX_ROOTFS_H
+#define HULL_LINUX_ROOTFS_H
 
 #include <stdbool.h>
 #include "base/spec.h"

@@ -1,8 +1,8 @@
 /* Pieces shared by the rootfs implementation files (safe_path.c, mount_opts.c,
  * mounts.c, mount_apply.c, mounts_cgroup.c, devices.c, sysctl.c, masked.c, rootfs.c).
  * Not a public contract: callers outside linux/ use rootfs.h. */
-#ifndef HULL_NAMESPACES_ROOTFS_INTERNAL_H
-#define HULL_NAMESPACES_ROOTFS_INTERNAL_H
+#ifndef HULL_LINUX_ROOTFS_INTERNAL_H
+#define HULL_LINUX_ROOTFS_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

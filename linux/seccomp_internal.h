@@ -1,8 +1,8 @@
 /* Between seccomp.c (libseccomp filters), seccomp_cache.c (compiled
  * programs, cached) and seccomp_load.c (which loads one of the two): not a
  * public contract. */
-#ifndef HULL_NAMESPACES_SECCOMP_INTERNAL_H
-#define HULL_NAMESPACES_SECCOMP_INTERNAL_H
+#ifndef HULL_LINUX_SECCOMP_INTERNAL_H
+#define HULL_LINUX_SECCOMP_INTERNAL_H
 
 #include <seccomp.h>
 #include "base/spec.h"

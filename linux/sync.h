@@ -2,8 +2,8 @@
  * (and exec). One message per datagram, optionally carrying one fd. A closed
  * socket means the other side died: the child dies with the parent
  * (PR_SET_PDEATHSIG) and the parent reports "init exited during create". */
-#ifndef HULL_NAMESPACES_SYNC_H
-#define HULL_NAMESPACES_SYNC_H
+#ifndef HULL_LINUX_SYNC_H
+#define HULL_LINUX_SYNC_H
 
 #include <stdint.h>
 #include "base/error.h"

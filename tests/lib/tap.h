@@ -1,6 +1,6 @@
 /* Minimal TAP producer for C unit tests (run by prove). Header-only. */
-#ifndef HULL_TESTS_TAP_H
-#define HULL_TESTS_TAP_H
+#ifndef HULL_TESTS_LIB_TAP_H
+#define HULL_TESTS_LIB_TAP_H
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,8 +1,8 @@
 /* The driver side of a split virtqueue, written over a struct vm_mem: what
  * a guest's virtio driver does, for the unit tests, the fuzzer and host-side
  * checks of the tier-2 guests. Not used by the VMM itself. */
-#ifndef HULL_VM_SHIM_VIRTQ_SIM_H
-#define HULL_VM_SHIM_VIRTQ_SIM_H
+#ifndef HULL_TESTS_LIB_VIRTQ_SIM_H
+#define HULL_TESTS_LIB_VIRTQ_SIM_H
 
 #include <stdint.h>
 

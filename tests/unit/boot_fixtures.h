@@ -1,7 +1,7 @@
 /* Synthetic kernels for the boot tests: small bzImages and ELF files built
  * in memory with exactly the header fields a test wants to break. */
-#ifndef HULL_TESTS_BOOT_FIXTURES_H
-#define HULL_TESTS_BOOT_FIXTURES_H
+#ifndef HULL_TESTS_UNIT_BOOT_FIXTURES_H
+#define HULL_TESTS_UNIT_BOOT_FIXTURES_H
 
 #include <elf.h>
 #include <stdint.h>

@@ -3,8 +3,8 @@
  * (network namespaces refused, a netlink family the kernel lacks) skips with
  * the reason; hull_nl_open() failing where the kernel offers the family is a
  * failure of hull's netlink code, reported as such. */
-#ifndef HULL_TESTS_NET_HELPERS_H
-#define HULL_TESTS_NET_HELPERS_H
+#ifndef HULL_TESTS_UNIT_NET_HELPERS_H
+#define HULL_TESTS_UNIT_NET_HELPERS_H
 
 #include <errno.h>
 #include <sched.h>

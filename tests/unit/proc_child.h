@@ -1,8 +1,8 @@
 /* Test helper for tests that change the calling process irreversibly (uid,
  * caps, seccomp...): run a function in a forked child and bring back its exit
  * status and a text report. Header-only; used by test_process.c, test_seccomp.c. */
-#ifndef HULL_TESTS_PROC_CHILD_H
-#define HULL_TESTS_PROC_CHILD_H
+#ifndef HULL_TESTS_UNIT_PROC_CHILD_H
+#define HULL_TESTS_UNIT_PROC_CHILD_H
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * Each scenario runs in a forked child that unshares a mount + UTS
  * namespace and reports its results over a pipe (tap.h: cok = tap_child_ok,
  * cskip = tap_child_skip, collected once each by run()). */
-#ifndef HULL_TESTS_ROOTFS_HELPERS_H
-#define HULL_TESTS_ROOTFS_HELPERS_H
+#ifndef HULL_TESTS_UNIT_ROOTFS_HELPERS_H
+#define HULL_TESTS_UNIT_ROOTFS_HELPERS_H
 
 #pragma GCC diagnostic ignored "-Wunused-function"   /* each test file uses a subset */
 #include <dirent.h>

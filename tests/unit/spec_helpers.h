@@ -1,8 +1,8 @@
 /* What the config.json tests share (test_spec.c: accepted documents and
  * the default spec; test_spec_reject.c: everything that must be refused):
  * a minimal document to extend, and parse/validate checks with messages. */
-#ifndef HULL_TESTS_SPEC_HELPERS_H
-#define HULL_TESTS_SPEC_HELPERS_H
+#ifndef HULL_TESTS_UNIT_SPEC_HELPERS_H
+#define HULL_TESTS_UNIT_SPEC_HELPERS_H
 
 #include <stdio.h>
 #include <stdlib.h>

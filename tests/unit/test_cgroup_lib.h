@@ -2,8 +2,8 @@
  * waits until it has been moved into the cgroup before doing its work, and a
  * last-resort cleanup that removes the test's tree from every hierarchy even
  * when an assertion failed half-way. */
-#ifndef HULL_TEST_CGROUP_LIB_H
-#define HULL_TEST_CGROUP_LIB_H
+#ifndef HULL_TESTS_UNIT_TEST_CGROUP_LIB_H
+#define HULL_TESTS_UNIT_TEST_CGROUP_LIB_H
 
 #include <dirent.h>
 #include <signal.h>

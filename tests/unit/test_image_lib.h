@@ -2,8 +2,8 @@
  * memory, sha256 with libcrypto, and images laid out as an OCI layout
  * directory, an OCI archive or a docker-archive. Everything is made at run
  * time under a temp dir the test removes (also on failure, via atexit). */
-#ifndef HULL_TEST_IMAGE_LIB_H
-#define HULL_TEST_IMAGE_LIB_H
+#ifndef HULL_TESTS_UNIT_TEST_IMAGE_LIB_H
+#define HULL_TESTS_UNIT_TEST_IMAGE_LIB_H
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,6 +1,6 @@
 /* Small helpers the vm/ boot tests share: whole-file reads and timing. */
-#ifndef HULL_TESTS_VM_TEST_UTIL_H
-#define HULL_TESTS_VM_TEST_UTIL_H
+#ifndef HULL_TESTS_UNIT_VM_TEST_UTIL_H
+#define HULL_TESTS_UNIT_VM_TEST_UTIL_H
 
 #include <stdint.h>
 #include <stdio.h>

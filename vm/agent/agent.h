@@ -1,7 +1,7 @@
 /* hull-agent: the guest's PID 1 (see README.md). Internal header shared by
  * the agent's files; nothing outside vm/agent/ includes it. */
-#ifndef HULL_VM_SHIM_AGENT_AGENT_H
-#define HULL_VM_SHIM_AGENT_AGENT_H
+#ifndef HULL_VM_AGENT_AGENT_H
+#define HULL_VM_AGENT_AGENT_H
 
 #include <limits.h>
 #include <stdbool.h>

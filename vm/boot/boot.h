@@ -17,8 +17,8 @@
  * Kernel, initrd and cmdline are hostile input: every size and offset is
  * checked against the file and against guest RAM, and nothing is written
  * outside RAM (all writes go through vm_mem). */
-#ifndef HULL_VM_SHIM_BOOT_H
-#define HULL_VM_SHIM_BOOT_H
+#ifndef HULL_VM_BOOT_BOOT_H
+#define HULL_VM_BOOT_BOOT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* Shared by the files of vm/boot/; not for other callers. */
-#ifndef HULL_VM_SHIM_BOOT_INTERNAL_H
-#define HULL_VM_SHIM_BOOT_INTERNAL_H
+#ifndef HULL_VM_BOOT_INTERNAL_H
+#define HULL_VM_BOOT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * registers [base, base+len) with a handler that receives the offset inside
  * its range; accesses nobody claims read as all-ones and writes vanish,
  * which is what a real bus does with unassigned addresses. */
-#ifndef HULL_VM_SHIM_BUS_H
-#define HULL_VM_SHIM_BUS_H
+#ifndef HULL_VM_CORE_BUS_H
+#define HULL_VM_CORE_BUS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* How a guest ended: what the VMM process reports (and exits with). */
-#ifndef HULL_VM_SHIM_VM_FATE_H
-#define HULL_VM_SHIM_VM_FATE_H
+#ifndef HULL_VM_CORE_FATE_H
+#define HULL_VM_CORE_FATE_H
 
 enum vm_fate {
     VM_FATE_RUNNING = 0,

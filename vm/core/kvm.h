@@ -1,7 +1,7 @@
 /* KVM plumbing: the VM, its memory slots, vCPUs and the run loop that turns
  * exits into bus accesses and, in the end, the guest's fate. */
-#ifndef HULL_VM_SHIM_KVM_H
-#define HULL_VM_SHIM_KVM_H
+#ifndef HULL_VM_CORE_KVM_H
+#define HULL_VM_CORE_KVM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * a (gpa, len) only when the whole range lies inside one region. A hostile
  * guest can hand us any 64-bit address/length; the arithmetic below never
  * overflows and never yields a pointer outside a mapping. */
-#ifndef HULL_VM_SHIM_VM_MEM_H
-#define HULL_VM_SHIM_VM_MEM_H
+#ifndef HULL_VM_CORE_MEM_H
+#define HULL_VM_CORE_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>

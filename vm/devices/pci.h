@@ -3,8 +3,8 @@
  * one 64-bit memory BAR (BAR0/1) placed by us in an MMIO window. The guest may
  * size and move BARs; MMIO accesses are routed by the BAR's current address
  * while memory decoding is enabled. */
-#ifndef HULL_VM_SHIM_PCI_H
-#define HULL_VM_SHIM_PCI_H
+#ifndef HULL_VM_DEVICES_PCI_H
+#define HULL_VM_DEVICES_PCI_H
 
 #include <pthread.h>
 #include <stdbool.h>

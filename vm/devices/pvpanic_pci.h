@@ -2,8 +2,8 @@
  * pvpanic-pci driver binds to). Without ACPI the ISA pvpanic port (0x505) is
  * invisible to Linux; on PCI the guest finds it like any other device, and
  * a kernel panic becomes the fate "panic" instead of an anonymous reset. */
-#ifndef HULL_VM_SHIM_PVPANIC_PCI_H
-#define HULL_VM_SHIM_PVPANIC_PCI_H
+#ifndef HULL_VM_DEVICES_PVPANIC_PCI_H
+#define HULL_VM_DEVICES_PVPANIC_PCI_H
 
 #include "vm/devices/pci.h"
 #include "vm/core/fate.h"

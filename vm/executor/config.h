@@ -9,8 +9,8 @@
  *  - the config.json the guest agent gets: host bind mounts dropped (their
  *    sources do not exist in the guest);
  *  - an OCI "process" object as JSON, for EXEC. */
-#ifndef HULL_VM_SHIM_VM_CONFIG_H
-#define HULL_VM_SHIM_VM_CONFIG_H
+#ifndef HULL_VM_EXECUTOR_CONFIG_H
+#define HULL_VM_EXECUTOR_CONFIG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
  *   hull exec ──fork──> exec proxy   relays one EXEC's stdio and exits with its status
  *
  * All three talk only through fds set up by create, and vm.sock. */
-#ifndef HULL_VM_SHIM_VM_CONTAINER_H
-#define HULL_VM_SHIM_VM_CONTAINER_H
+#ifndef HULL_VM_EXECUTOR_CONTAINER_H
+#define HULL_VM_EXECUTOR_CONTAINER_H
 
 #include <limits.h>
 #include <stdbool.h>

@@ -21,8 +21,8 @@
  *   STOP                                the monitor stops the VM and exits (EOF)
  *
  * Only the monitor's own user (root) may connect (SO_PEERCRED). */
-#ifndef HULL_VM_SHIM_VM_CTL_H
-#define HULL_VM_SHIM_VM_CTL_H
+#ifndef HULL_VM_EXECUTOR_CTL_H
+#define HULL_VM_EXECUTOR_CTL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* Internal to the monitor process (monitor.c: the loop, the guest's frames,
  * the container's life; monitor_clients.c: the vm.sock clients;
  * monitor_end.c: how it ends, used by both). */
-#ifndef HULL_VM_SHIM_VM_MONITOR_H
-#define HULL_VM_SHIM_VM_MONITOR_H
+#ifndef HULL_VM_EXECUTOR_MONITOR_H
+#define HULL_VM_EXECUTOR_MONITOR_H
 
 #include <pthread.h>
 #include <stdatomic.h>

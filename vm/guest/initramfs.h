@@ -12,8 +12,8 @@
  * on kvm_pvm hosts, which costs far more than copying a few MiB into guest RAM.
  * Everything is written with mtime 0 and uid/gid 0, so the same inputs give the
  * same bytes. */
-#ifndef HULL_VM_SHIM_INITRAMFS_H
-#define HULL_VM_SHIM_INITRAMFS_H
+#ifndef HULL_VM_GUEST_INITRAMFS_H
+#define HULL_VM_GUEST_INITRAMFS_H
 
 #include <stdbool.h>
 #include <stddef.h>

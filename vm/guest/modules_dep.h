@@ -12,8 +12,8 @@
  *
  * Names compare like modprobe does: '-' and '_' are the same. Module files may
  * be .ko, .ko.xz, .ko.zst or .ko.gz (the initramfs writer decompresses). */
-#ifndef HULL_VM_SHIM_MODULES_DEP_H
-#define HULL_VM_SHIM_MODULES_DEP_H
+#ifndef HULL_VM_GUEST_MODULES_DEP_H
+#define HULL_VM_GUEST_MODULES_DEP_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -9,8 +9,8 @@
  * The image is the read-only lower layer; the guest agent puts an overlay on it
  * whose upper layer is tmpfs or a second, writable ext4 image (see
  * hull_rootfs_upper_create), which the host can read after the VM stops. */
-#ifndef HULL_VM_SHIM_ROOTFS_IMAGE_H
-#define HULL_VM_SHIM_ROOTFS_IMAGE_H
+#ifndef HULL_VM_GUEST_ROOTFS_IMAGE_H
+#define HULL_VM_GUEST_ROOTFS_IMAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

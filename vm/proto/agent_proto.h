@@ -49,8 +49,8 @@
  * it. A peer that sends one malformed frame is broken: the host ends that VM,
  * the agent sends ERROR(FATAL) and powers off. Nothing here does I/O.
  */
-#ifndef HULL_VM_SHIM_AGENT_PROTO_H
-#define HULL_VM_SHIM_AGENT_PROTO_H
+#ifndef HULL_VM_PROTO_AGENT_PROTO_H
+#define HULL_VM_PROTO_AGENT_PROTO_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,8 +2,8 @@
  * the exec proxy) catch and pass on to the process in the guest: every
  * classic signal a process can be sent and survive long enough to forward —
  * not the uncatchable ones, not faults of our own, not job-control noise. */
-#ifndef HULL_VM_SHIM_VM_SIGNALS_H
-#define HULL_VM_SHIM_VM_SIGNALS_H
+#ifndef HULL_VM_PROTO_SIGNALS_H
+#define HULL_VM_PROTO_SIGNALS_H
 
 #include <signal.h>
 

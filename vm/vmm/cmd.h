@@ -1,6 +1,6 @@
 /* The VMM's command line (vm/vmm/cmd.c): `hull vmm` and hull-vmm share it. */
-#ifndef HULL_CLI_VMM_CMD_H
-#define HULL_CLI_VMM_CMD_H
+#ifndef HULL_VM_VMM_CMD_H
+#define HULL_VM_VMM_CMD_H
 
 #include <stdio.h>
 

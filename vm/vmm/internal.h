@@ -1,7 +1,7 @@
 /* The VMM's private state, shared by vmm.c (building and tearing down the
  * machine) and loop.c (vCPU threads, the I/O thread, ioeventfds). */
-#ifndef HULL_VM_SHIM_VMM_INTERNAL_H
-#define HULL_VM_SHIM_VMM_INTERNAL_H
+#ifndef HULL_VM_VMM_INTERNAL_H
+#define HULL_VM_VMM_INTERNAL_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -11,8 +11,8 @@
  *
  * --test-agent AGENT (tests only): no VM at all; the guest agent runs on
  * this host in its test mode over the same port fds (tests/integration). */
-#ifndef HULL_CLI_VMM_LINK_H
-#define HULL_CLI_VMM_LINK_H
+#ifndef HULL_VM_VMM_LINK_H
+#define HULL_VM_VMM_LINK_H
 
 #include "vm/vmm/vmm.h"
 

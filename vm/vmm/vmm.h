@@ -6,8 +6,8 @@
  * guest RAM unmapped — so the caller (the VMM process, i.e. the container's
  * pid in microVM mode) can report the fate and exit, or a test can call it
  * repeatedly in one process and check for leaks. */
-#ifndef HULL_VM_SHIM_VMM_H
-#define HULL_VM_SHIM_VMM_H
+#ifndef HULL_VM_VMM_VMM_H
+#define HULL_VM_VMM_VMM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* The PC keyboard controller, reduced to what ends a VM: the "pulse reset
  * line" command 0xFE on port 0x64 (Linux's reboot=k). Status reads say "no
  * data, input buffer empty" so the guest's reboot path never waits. */
-#ifndef HULL_VM_SHIM_I8042_H
-#define HULL_VM_SHIM_I8042_H
+#ifndef HULL_VM_DEVICES_LEGACY_I8042_H
+#define HULL_VM_DEVICES_LEGACY_I8042_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  *   SLP_TYP 5 (S5) is a clean power-off. The FADT that points Linux at it is
  *   written by the boot code (x86 boot, next stage); the agent can also use
  *   it directly. */
-#ifndef HULL_VM_SHIM_VM_PM_H
-#define HULL_VM_SHIM_VM_PM_H
+#ifndef HULL_VM_DEVICES_LEGACY_PM_H
+#define HULL_VM_DEVICES_LEGACY_PM_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* 16550A-compatible UART (what Linux's 8250 driver calls "16550A"), enough for
  * the kernel console on COM1: THR/RBR, IER, IIR/FCR, LCR (divisor latch),
  * MCR (loopback), LSR, MSR, SCR; interrupt line raised through a callback. */
-#ifndef HULL_VM_SHIM_UART8250_H
-#define HULL_VM_SHIM_UART8250_H
+#ifndef HULL_VM_DEVICES_LEGACY_UART8250_H
+#define HULL_VM_DEVICES_LEGACY_UART8250_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* virtio-blk (virtio 1.x 5.2) over a raw image fd. */
-#ifndef HULL_VM_SHIM_VIRTIO_BLK_H
-#define HULL_VM_SHIM_VIRTIO_BLK_H
+#ifndef HULL_VM_DEVICES_VIRTIO_BLK_H
+#define HULL_VM_DEVICES_VIRTIO_BLK_H
 
 #include <stdbool.h>
 

@@ -6,8 +6,8 @@
  * (or is dropped when out_fd < 0). Host → guest: virtio_console_send() queues
  * bytes in a bounded per-port buffer that drains into the guest's receive
  * buffers once the guest has opened the port. */
-#ifndef HULL_VM_SHIM_VIRTIO_CONSOLE_H
-#define HULL_VM_SHIM_VIRTIO_CONSOLE_H
+#ifndef HULL_VM_DEVICES_VIRTIO_CONSOLE_H
+#define HULL_VM_DEVICES_VIRTIO_CONSOLE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * Locking: dev->lock serialises everything that touches the device's state:
  * the vCPU thread's register accesses and notifications, and host-side
  * threads feeding input (console stdin). Device ops run with it held. */
-#ifndef HULL_VM_SHIM_VIRTIO_DEV_H
-#define HULL_VM_SHIM_VIRTIO_DEV_H
+#ifndef HULL_VM_DEVICES_VIRTIO_DEV_H
+#define HULL_VM_DEVICES_VIRTIO_DEV_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -2,8 +2,8 @@
  * 0x1040 + virtio id, vendor capabilities pointing into BAR0 for the common,
  * notify, ISR and device configuration structures, and MSI-X (one vector per
  * queue plus one for configuration changes) with INTx + ISR as fallback. */
-#ifndef HULL_VM_SHIM_VIRTIO_PCI_H
-#define HULL_VM_SHIM_VIRTIO_PCI_H
+#ifndef HULL_VM_DEVICES_VIRTIO_PCI_H
+#define HULL_VM_DEVICES_VIRTIO_PCI_H
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* virtio-rng (virtio 1.x 5.4): fills the guest's buffers from getrandom(2). */
-#ifndef HULL_VM_SHIM_VIRTIO_RNG_H
-#define HULL_VM_SHIM_VIRTIO_RNG_H
+#ifndef HULL_VM_DEVICES_VIRTIO_RNG_H
+#define HULL_VM_DEVICES_VIRTIO_RNG_H
 
 #include "vm/devices/virtio/dev.h"
 

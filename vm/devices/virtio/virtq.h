@@ -7,8 +7,8 @@
  * ever sees host pointers that lie inside guest RAM. Any malformed ring makes
  * virtq_pop() fail with a message; the device core then marks the device
  * DEVICE_NEEDS_RESET and stops touching the queue. */
-#ifndef HULL_VM_SHIM_VIRTQ_H
-#define HULL_VM_SHIM_VIRTQ_H
+#ifndef HULL_VM_DEVICES_VIRTIO_VIRTQ_H
+#define HULL_VM_DEVICES_VIRTIO_VIRTQ_H
 
 #include <stdbool.h>
 #include <stdint.h>
