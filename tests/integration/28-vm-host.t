@@ -169,7 +169,7 @@ out=$(printf 'abc\n' | rt exec --user 1000:1000 --env X=y "$ID" /bin/sh -c 'read
 is "$out" "abc 1000 y" "exec: stdin, --user, --env"
 out=$(rt exec "$ID" /nonexistent 2>&1)
 RC=$?
-ok $((RC == 0)) "exec of a missing binary fails (exit $RC)"
+nok "$RC" "exec of a missing binary fails (exit $RC)"
 like "$out" "nonexistent" "and names it: $out"
 if command -v script >/dev/null; then
     script -qec "stty cols 99 rows 22; $HULL --root $STATE exec -t $ID /bin/sh -c 'tty; stty size; exit 6'" /dev/null </dev/null >"$TMP/t.out"

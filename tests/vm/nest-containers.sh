@@ -62,7 +62,7 @@ bundle err '.process.args = ["/bin/true"]'
 if [ ! -e /dev/kvm ]; then
     out=$(hull --vm run -b $W/err e0 2>&1 </dev/null)
     rc=$?
-    ok $((rc == 0)) "no /dev/kvm: hull --vm run fails (exit $rc)"
+    nok "$rc" "no /dev/kvm: hull --vm run fails (exit $rc)"
     like "$out" "^hull: no /dev/kvm: " "and says so: $out"
     nothing_left "no /dev/kvm"
 fi
@@ -79,14 +79,14 @@ fi
 
 out=$(HULL_VM_KERNEL=/nonexistent/vmlinuz hull --vm run -b $W/err e1 2>&1 </dev/null)
 rc=$?
-ok $((rc == 0)) "no guest kernel: fails (exit $rc)"
+nok "$rc" "no guest kernel: fails (exit $rc)"
 like "$out" "^hull: no guest kernel: HULL_VM_KERNEL=/nonexistent/vmlinuz: No such file" "and says so: $out"
 nothing_left "no guest kernel"
 
 t0=$(now_ms)
 out=$(HULL_VM_BOOT_TIMEOUT=1 hull --vm run -b $W/err e2 2>&1 </dev/null)
 rc=$?
-ok $((rc == 0)) "a guest that cannot boot in time (HULL_VM_BOOT_TIMEOUT=1): fails (exit $rc, $(($(now_ms) - t0)) ms)"
+nok "$rc" "a guest that cannot boot in time (HULL_VM_BOOT_TIMEOUT=1): fails (exit $rc, $(($(now_ms) - t0)) ms)"
 like "$out" "^hull: the guest did not start its agent within 1 s" "and says so: $out"
 nothing_left "boot timeout"
 
@@ -184,7 +184,7 @@ like "$(debugfs -R 'stat /upper/bin/true' $img 2>/dev/null | head -n 1)" "Type: 
 hull delete c4
 is "$?" 0 "delete"
 hull state c4 >/dev/null 2>&1
-ok $((! $?)) "state after delete: gone"
+nok $? "state after delete: gone"
 nothing_left "lifecycle"
 
 # ---- 5. two VM containers at once ------------------------------------------------------------

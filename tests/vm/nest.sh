@@ -9,6 +9,7 @@ H=${HULL_NEST_HULL:-/hull/bin/hull}
 L2=${HULL_NEST_L2:-/hull/l2}
 N=0 FAILED=0
 ok() { N=$((N + 1)); if [ "$1" = 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
+nok() { if [ "$1" != 0 ]; then ok 0 "$2"; else ok 1 "$2"; fi; }
 is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; }
 diag() { echo "# $*"; }
 now_ms() { read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
@@ -86,7 +87,7 @@ sleep 2
 kill -TERM $VPID
 wait $VPID
 is "$?" 86 "SIGTERM to the VMM stops the VM (exit 86)"
-kill -0 $VPID 2>/dev/null; ok $((! $?)) "the VMM process is gone"
+kill -0 $VPID 2>/dev/null; nok $? "the VMM process is gone"
 
 # 6. bzImage through the 64-bit boot protocol, 2 vCPUs.
 vm bz2 $L2/bzImage hullnest=info --cpus 2
