@@ -52,11 +52,15 @@ static int open_beneath(int dirfd, const char *rel, int flags) {
     return fd;
 }
 
+/* An entry's name (or a hardlink's target) as a path below the layer root.
+ * A leading "/" means the layer root, as containerd and podman apply it
+ * (tar writers such as umoci name the root "/" or "./"); "." components are
+ * dropped; ".." is refused, never clamped, so no name can leave the layer. */
 int up_norm(struct unpack *u, const char *raw, char *out, size_t n) {
     if (!raw || !raw[0]) return up_fail(u, EINVAL, "empty name");
-    if (raw[0] == '/') return up_fail(u, EPERM, "absolute path: refused");
     size_t o = 0;
     const char *p = raw;
+    while (*p == '/') p++;
     while (*p) {
         const char *end = strchr(p, '/');
         size_t len = end ? (size_t)(end - p) : strlen(p);
