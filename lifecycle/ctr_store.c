@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "net/net.h"
+#include "base/cleanup.h"
 #include "base/fsutil.h"
 #include "base/state.h"
 
@@ -26,7 +28,8 @@ static void containers_dir(const char *data_root, char *out, size_t len) {
     snprintf(out, len, "%s/containers", data_root);
 }
 
-int hull_ctr_save(const struct hull_ctr *c, struct hull_err *err) {
+/* meta.json into the directory dir_fd (the record's, or its staging dir's) */
+static int save_at(int dir_fd, const struct hull_ctr *c, struct hull_err *err) {
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_config(g, yajl_gen_beautify, 1);
     yajl_gen_map_open(g);
@@ -45,12 +48,31 @@ int hull_ctr_save(const struct hull_ctr *c, struct hull_err *err) {
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);
-    int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int r = fd < 0 ? -1 : hull_write_file_atomic(fd, "meta.json", buf, len, 0600);
-    if (fd >= 0) close(fd);
+    int r = hull_write_file_atomic(dir_fd, "meta.json", buf, len, 0600);
     yajl_gen_free(g);
     if (r < 0) return hull_err_sys(err, "container %s: write meta.json", c->id);
     return 0;
+}
+
+int hull_ctr_save(const struct hull_ctr *c, struct hull_err *err) {
+    _cleanup_close_ int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return hull_err_sys(err, "container %s: write meta.json", c->id);
+    return save_at(fd, c, err);
+}
+
+/* A record is born in <containers>/.new-<id>, locked (flock) by its maker,
+ * with its meta.json (the name in it) and its directories, then renamed to
+ * <id>: under its id a record always has its name. A staging dir nobody
+ * holds is a maker killed before the rename; it holds nothing else (no mount,
+ * no cgroup, no network yet), so it is simply removed. */
+#define STAGING_PREFIX ".new-"
+
+static void reap_staging(int cd_fd, const char *cd, const char *name) {
+    _cleanup_close_ int fd = openat(cd_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) return;   /* its maker is still at work */
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", cd, name);
+    hull_rm_rf(p);
 }
 
 static void get(yajl_val root, const char *key, char *out, size_t len) {
@@ -121,6 +143,7 @@ int hull_ctr_list(const char *data_root, struct hull_ctr **v, size_t *n, struct 
     struct dirent *de;
     size_t cap = 0;
     while ((de = readdir(d))) {
+        if (!strncmp(de->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX))) reap_staging(dirfd(d), cd, de->d_name);
         if (de->d_name[0] == '.') continue;
         struct hull_ctr c;
         struct hull_err ignored;
@@ -182,19 +205,29 @@ int hull_ctr_new(const char *data_root, const char *image, const char *name, boo
     containers_dir(data_root, cd, sizeof cd);
     if (hull_mkdir_p(cd, 0700) < 0) return hull_err_sys(err, "create %s", cd);
     snprintf(c->dir, sizeof c->dir, "%s/%s", cd, c->id);
-    if (mkdir(c->dir, 0700) < 0) return hull_err_sys(err, "create %s", c->dir);
-    const char *subs[] = {"bundle", "bundle/rootfs", "upper", "work"};
-    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
-        char p[PATH_MAX];
-        hull_ctr_path(c, subs[i], p, sizeof p);
-        if (mkdir(p, 0755) < 0) {
-            int r = hull_err_sys(err, "create %s", p);
-            hull_rm_rf(c->dir);
-            return r;
-        }
+    char staging[PATH_MAX];
+    snprintf(staging, sizeof staging, "%s/" STAGING_PREFIX "%s", cd, c->id);
+    if (mkdir(staging, 0700) < 0) return hull_err_sys(err, "create %s", staging);
+    _cleanup_close_ int fd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    int r;
+    if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        r = hull_err_sys(err, "create %s", staging);
+        goto fail;
     }
-    int r = hull_ctr_save(c, err);
-    if (r < 0) hull_rm_rf(c->dir);
+    if ((r = save_at(fd, c, err)) < 0) goto fail;
+    const char *subs[] = {"bundle", "bundle/rootfs", "upper", "work"};
+    for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+        if (mkdirat(fd, subs[i], 0755) < 0) {
+            r = hull_err_sys(err, "create %s/%s", staging, subs[i]);
+            goto fail;
+        }
+    if (rename(staging, c->dir) < 0) {
+        r = hull_err_sys(err, "create %s", c->dir);
+        goto fail;
+    }
+    return 0;
+fail:
+    hull_rm_rf(staging);
     return r;
 }
 

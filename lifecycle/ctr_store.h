@@ -5,6 +5,9 @@
  *   bundle/rootfs      overlay mount: the image's layers + upper/
  *   upper/, work/      the container's own writes (removed with the container)
  *   ctr.log            stdout/stderr with timestamps (detached containers)
+ * A record is made in .new-<id>/ (flock'd by its maker) and renamed to <id>/
+ * with meta.json in it: under its id it always has its name; an unlocked
+ * .new-* (a maker killed before the rename) is removed by the next listing.
  * The OCI runtime state of the same id lives in the usual state root, so every
  * runc-style verb works on these containers too. */
 #ifndef HULL_LIFECYCLE_CTR_STORE_H
@@ -30,15 +33,15 @@ struct hull_ctr {
     char dir[PATH_MAX];         /* <data_root>/containers/<id> */
 };
 
-/* Creates the record and directories; name NULL picks one. Fails if the name
- * is taken. */
+/* Creates the record and directories, atomically (see above); name NULL picks
+ * one. Fails if the name is taken. */
 int hull_ctr_new(const char *data_root, const char *image, const char *name, bool auto_remove,
                  struct hull_ctr *c, struct hull_err *err);
 int hull_ctr_save(const struct hull_ctr *c, struct hull_err *err);
 int hull_ctr_load(const char *data_root, const char *id, struct hull_ctr *c, struct hull_err *err);
 /* id, unique id prefix (>= 3 chars) or name -> the record. */
 int hull_ctr_find(const char *data_root, const char *what, struct hull_ctr *c, struct hull_err *err);
-/* All records, newest first (malloc'd). */
+/* All records, newest first (malloc'd); removes abandoned staging dirs. */
 int hull_ctr_list(const char *data_root, struct hull_ctr **v, size_t *n, struct hull_err *err);
 
 /* Overlay of the layer dirs (base first) + upper/work at bundle/rootfs;

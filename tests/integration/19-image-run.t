@@ -93,6 +93,32 @@ rt rm -f orphan >/dev/null 2>&1
 is "$?" 0 "... and rm -f removes it"
 is "$(tagged_pids | wc -l)" 0 "... no process of it is left"
 
+# issue 14, item 8: `hull run -d --name` killed with SIGKILL in its first milliseconds. The record
+# must carry its name from its first instant (or not exist yet), so `rm -f NAME` finds whatever is
+# left; afterwards nothing of any attempt remains: record, mount, cgroup, lease.
+nameless=0 rmfail=0 seen=""
+for i in $(seq 1 40); do
+    "$HULL" --root "$STATE" run -d --name kn$i busybox sleep 100 >/dev/null 2>&1 &
+    p=$!
+    d=$((RANDOM % 11))
+    sleep "$(printf '0.%03d' "$d")"
+    kill -9 "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
+    seen="$seen $(ls "$HULL_ROOT/containers" 2>/dev/null | tr '\n' ' ')"
+    ids=$(rt ps -a --format json 2>/dev/null | jq -r '.[] | select((.Names // "") == "") | .Id')
+    [ -z "$ids" ] || { nameless=$((nameless + 1)); diag "attempt $i (${d} ms): a nameless record in ps -a: $ids"; }
+    out=$(rt rm -f kn$i 2>&1) ||
+        { [[ $out == *"no such container"* ]] && [ -z "$(ls -A "$HULL_ROOT/containers" 2>/dev/null)" ]; } ||
+        { rmfail=$((rmfail + 1)); diag "attempt $i (${d} ms): rm -f kn$i: $out; left: $(ls -A "$HULL_ROOT/containers" 2>/dev/null | tr '\n' ' ')"; }
+done
+is "$nameless" 0 "40 run -d killed 0-10 ms in: ps -a never shows a nameless record"
+is "$rmfail" 0 "... and rm -f NAME removes whatever each left (no such container only when nothing is on disk)"
+for id in $(ls "$HULL_ROOT/containers" 2>/dev/null); do rt rm -f "$id" >/dev/null 2>&1; done   # so a failure above leaves no debris
+leftcg=0
+for id in $seen; do for c in /sys/fs/cgroup/*/hull/"$id" /sys/fs/cgroup/hull/"$id"; do [ -d "$c" ] && leftcg=$((leftcg + 1)); done; done
+is "$(ls -A "$HULL_ROOT/containers" 2>/dev/null | wc -l)|$(grep -c " $HULL_ROOT/containers/" /proc/self/mountinfo)|$leftcg|$(cat "$HULL_ROOT"/networks/*.leases 2>/dev/null | wc -l)" \
+    "0|0|0|0" "... after all attempts: no container dir, mount, cgroup or lease left"
+
 # archives: hull export -> skopeo docker-archive -> import; umoci unpack
 rt image export busybox "$TMP/bb.tar" >/dev/null 2>&1
 is "$?" 0 "image export to an OCI archive"

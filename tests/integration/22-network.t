@@ -246,19 +246,17 @@ done
 net_now() { echo "$(leases)|$(ctr_rules)|$(veths)"; }
 is "$(settled "2|0|2" net_now)" "2|0|2" "12 kills at different points of set-up, each followed by rm -f: no lease, rule or veth left" ||
     diag "$(cat "$TMP/krm.out"; for d in "$HULL_ROOT"/containers/*; do echo "$d: $(ls "$d")"; cat "$d/meta.json" "$d/net.json"; done 2>&1)"
-# A kill between the record's mkdir and its first meta.json leaves a record with
-# no name yet (lifecycle/ctr_store.c): `rm -f NAME` cannot find it, `ps -a` shows
-# it by id. Such records hold nothing of the network (net.json comes later).
+# A record is born with its name (lifecycle/ctr_store.c: made in a staging dir, renamed into
+# place), so rm -f by name found every one: none is left, named or not.
 named=0
 for d in "$HULL_ROOT"/containers/*; do
     [ -d "$d" ] || continue
     id=${d##*/}
     case $id in "$c1id") continue ;; esac
     jq -e '.name == "c2"' "$d/meta.json" >/dev/null 2>&1 && continue
-    if [ -e "$d/meta.json" ]; then named=$((named + 1)); diag "left: $d ($(cat "$d/meta.json"))"
-    else diag "left without a name (killed inside hull_ctr_new): $id"; [ -e "$d/net.json" ] && named=$((named + 1)); nrt rm -f "$id" >/dev/null 2>&1; fi
+    named=$((named + 1)); diag "left: $d ($(cat "$d/meta.json" 2>&1))"; nrt rm -f "$id" >/dev/null 2>&1
 done
-is "$named" 0 "... and no named record either (rm -f by name removed them all)"
+is "$named" 0 "... and no record either, named or not (rm -f by name removed them all)"
 
 # --- network prune after a crash ------------------------------------------------------------
 nsenter --net="/run/netns/$NS" "$HULL" --root "$STATE" run --name crash -p 18200:80 busybox sleep 30 >/dev/null 2>&1 &
