@@ -384,8 +384,14 @@ static bool pump_lines(int fd, struct line_buf *lb, int logfd, const char *strea
     return true;
 }
 
-static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct run_flags *f, int ready_fd) {
+static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct run_flags *f, int ready_fd, pid_t parent) {
     struct hull_err err = {0};
+    /* Until the container runs, the monitor lives only as long as the `hull run -d`
+     * that started it: a run killed half-way is abandoned as a whole, and what it
+     * made so far (record, mount, lease, a 'creating' state) is `rm -f NAME`'s to
+     * clean up, with nobody still adding to it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
     setsid();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGHUP, SIG_IGN);
@@ -416,6 +422,7 @@ static void __attribute__((noreturn)) monitor(struct hull_ctr *c, struct run_fla
     close(errp[1]);
     c->monitor_pid = getpid();
     hull_ctr_save(c, &err);
+    prctl(PR_SET_PDEATHSIG, 0);   /* the container runs: the monitor outlives run -d from here */
     hull_write_all(ready_fd, "OK", 2);
     close(ready_fd);
 
@@ -458,11 +465,12 @@ static int run_detached(struct hull_ctr *c, struct run_flags *f, struct hull_err
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0) return hull_err_sys(err, "run -d: pipe");
     fflush(stdout);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) return hull_err_sys(err, "run -d: fork the monitor");
     if (pid == 0) {
         close(p[0]);
-        monitor(c, f, p[1]);
+        monitor(c, f, p[1], parent);
     }
     close(p[1]);
     char buf[HULL_ERR_MSG_MAX + 2];
