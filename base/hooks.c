@@ -46,8 +46,8 @@ exec_hook(const struct hull_hook *h, int in_fd, int out_fd) {
     _exit(127);
 }
 
-static int run_one(enum hull_hook_kind kind, size_t idx, const struct hull_hook *h, const char *state_json,
-                   struct hull_err *err) {
+int hull_hook_run(enum hull_hook_kind kind, size_t idx, const struct hull_hook *h, const char *state_json,
+                  struct hull_err *err) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) < 0) return hull_err_sys(err, "%s hook #%zu: pipe", kind_names[kind], idx);
     if (pipe2(out, O_CLOEXEC) < 0) {
@@ -127,7 +127,7 @@ static int run_one(enum hull_hook_kind kind, size_t idx, const struct hull_hook 
 int hull_hooks_run(enum hull_hook_kind kind, const struct hull_hook *hooks, size_t n, const char *state_json,
                    struct hull_err *err) {
     for (size_t i = 0; i < n; i++) {
-        int r = run_one(kind, i, &hooks[i], state_json, err);
+        int r = hull_hook_run(kind, i, &hooks[i], state_json, err);
         if (r < 0) return r;
     }
     return 0;

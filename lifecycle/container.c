@@ -266,21 +266,58 @@ int hull_container_state(const char *root, const char *id, struct hull_state *st
     return 0;
 }
 
-static void run_hooks_warn(int dir_fd, const struct hull_state *st, enum hull_hook_kind kind, enum hull_status status) {
+/* Whether a failing poststart hook fails `start`, by the runtime-spec version
+ * the container's config.json names. Up to 1.2: "If any `poststart` hook
+ * fails, the runtime MUST log a warning, but the remaining hooks and lifecycle
+ * continue as if the hook had succeeded." From 1.3 (#1262): "the runtime MUST
+ * generate an error, stop the container, and continue the lifecycle at step
+ * 12" (delete). So a config written for 1.2 keeps the warning it was written
+ * against, one written for 1.3 or later gets the error. An ociVersion that
+ * does not read as MAJOR.MINOR counts as the version hull writes (1.2.0). */
+static bool poststart_failure_fails_start(const struct hull_spec *spec) {
+    unsigned major, minor;
+    const char *v = spec->oci_version;
+    if (!v || sscanf(v, "%u.%u", &major, &minor) != 2) v = HULL_OCI_VERSION;
+    if (sscanf(v, "%u.%u", &major, &minor) != 2) return false;
+    return major > 1 || (major == 1 && minor >= 3);
+}
+
+/* The hooks that run after the container was made: poststart and poststop.
+ * A failure is a warning and every remaining hook of the phase still runs
+ * (runtime.md: "the remaining hooks and lifecycle continue as if the hook had
+ * succeeded"), except a poststart failure under runtime-spec >= 1.3: then the
+ * first failure is returned and the rest of the phase is not run (the
+ * lifecycle continues at delete). */
+static int run_late_hooks(int dir_fd, const struct hull_state *st, enum hull_hook_kind kind,
+                          enum hull_status status, struct hull_err *err) {
     struct hull_spec *spec = NULL;
-    struct hull_err err = {0};
-    if (load_spec_at(dir_fd, &spec, &err) < 0) {
-        if (err.code != ENOENT) hull_warn("%s hooks: %s", hull_hook_kind_name(kind), err.msg);
-        return;
+    struct hull_err lerr = {0};
+    if (load_spec_at(dir_fd, &spec, &lerr) < 0) {
+        if (lerr.code != ENOENT) hull_warn("%s hooks: %s", hull_hook_kind_name(kind), lerr.msg);
+        return 0;
     }
+    bool fatal = kind == HULL_HOOK_POSTSTART && poststart_failure_fails_start(spec);
+    int r = 0;
     if (spec->hooks.n[kind]) {
         char *json = hull_state_json(st, status, false, false);
-        if (hull_hooks_run(kind, spec->hooks.list[kind], spec->hooks.n[kind], json ? json : "{}", &err) < 0)
-            hull_warn("%s", err.msg);
+        for (size_t i = 0; i < spec->hooks.n[kind]; i++) {
+            struct hull_err herr = {0};
+            if (hull_hook_run(kind, i, &spec->hooks.list[kind][i], json ? json : "{}", &herr) == 0) continue;
+            if (fatal) {
+                r = hull_err_set(err, herr.code, "%s", herr.msg);
+                break;
+            }
+            hull_warn("%s", herr.msg);
+        }
         free(json);
     }
     hull_spec_free(spec);
+    return r;
 }
+
+static void wait_dead(const struct hull_state *st, int ms);
+static int signal_container(int dir_fd, const struct hull_state *st, enum hull_status s, int sig, bool all,
+                            struct hull_err *err);
 
 int hull_container_start(const char *root, const char *id, struct hull_err *err) {
     int dir_fd;
@@ -296,7 +333,14 @@ int hull_container_start(const char *root, const char *id, struct hull_err *err)
     const struct hull_executor_ops *ex = executor_of(&st, err);
     if (!ex) { r = -err->code; goto out; }
     if ((r = ex->start(dir_fd, st.pid, err)) < 0) goto out;
-    run_hooks_warn(dir_fd, &st, HULL_HOOK_POSTSTART, HULL_RUNNING);
+    if ((r = run_late_hooks(dir_fd, &st, HULL_HOOK_POSTSTART, HULL_RUNNING, err)) < 0) {
+        /* runtime-spec >= 1.3: the error, and the container stopped (left for
+         * delete, which runs the poststop hooks) */
+        struct hull_err kerr;
+        if (signal_container(dir_fd, &st, HULL_RUNNING, SIGKILL, true, &kerr) < 0 && hull_state_pid_alive(&st))
+            hull_warn("stop container \"%s\" after its poststart hook failed: %s", id, kerr.msg);
+        wait_dead(&st, 2000);
+    }
 out:
     hull_state_release(&st);
     close(dir_fd);
@@ -324,6 +368,30 @@ static int open_cgroup(const struct hull_state *st, struct hull_cgroup **cg, str
     return hull_cgroup_from_json(st->cgroup_json, cg, err);
 }
 
+/* kill's work on an open state (start uses it too: it holds the state open). */
+static int signal_container(int dir_fd, const struct hull_state *st, enum hull_status s, int sig, bool all,
+                            struct hull_err *err) {
+    const struct hull_executor_ops *ex = executor_of(st, err);
+    if (!ex) return -err->code;
+    int r;
+    if (ex->signal && s != HULL_STOPPED) {
+        r = ex->signal(dir_fd, sig, all, err);
+        if (r == -ENOTCONN) r = signal_init(st, sig, err);
+    } else if (all) {
+        struct hull_cgroup *cg;
+        if ((r = open_cgroup(st, &cg, err)) < 0) return r;
+        if (cg) {
+            r = hull_cgroup_kill_all(cg, sig, err);
+            hull_cgroup_free(cg);
+        } else if (s != HULL_STOPPED) {
+            r = signal_init(st, sig, err);
+        }
+    } else {
+        r = signal_init(st, sig, err);
+    }
+    return r;
+}
+
 int hull_container_kill(const char *root, const char *id, int sig, bool all, struct hull_err *err) {
     int dir_fd;
     struct hull_state st;
@@ -334,23 +402,7 @@ int hull_container_kill(const char *root, const char *id, int sig, bool all, str
         r = hull_err_set(err, ESRCH, "container \"%s\" is not running", id);
         goto out;
     }
-    const struct hull_executor_ops *ex = executor_of(&st, err);
-    if (!ex) { r = -err->code; goto out; }
-    if (ex->signal && s != HULL_STOPPED) {
-        r = ex->signal(dir_fd, sig, all, err);
-        if (r == -ENOTCONN) r = signal_init(&st, sig, err);
-    } else if (all) {
-        struct hull_cgroup *cg;
-        if ((r = open_cgroup(&st, &cg, err)) < 0) goto out;
-        if (cg) {
-            r = hull_cgroup_kill_all(cg, sig, err);
-            hull_cgroup_free(cg);
-        } else if (s != HULL_STOPPED) {
-            r = signal_init(&st, sig, err);
-        }
-    } else {
-        r = signal_init(&st, sig, err);
-    }
+    r = signal_container(dir_fd, &st, s, sig, all, err);
 out:
     hull_state_release(&st);
     close(dir_fd);
@@ -396,7 +448,7 @@ int hull_container_delete(const char *root, const char *id, bool force, struct h
         hull_cgroup_free(cg);
         if (r < 0) goto out;
     }
-    run_hooks_warn(dir_fd, &st, HULL_HOOK_POSTSTOP, HULL_STOPPED);
+    run_late_hooks(dir_fd, &st, HULL_HOOK_POSTSTOP, HULL_STOPPED, err);
     r = hull_state_remove(root, id, err);
 out:
     hull_state_release(&st);

@@ -31,7 +31,8 @@ struct hull_created {
 };
 
 int hull_container_create(const struct hull_create_opts *o, struct hull_created *out, struct hull_err *err);
-/* Releases a created container; runs poststart hooks (failures warn). */
+/* Releases a created container; runs the poststart hooks: a failure warns, or,
+ * for a config.json of runtime-spec >= 1.3, fails start and stops the container. */
 int hull_container_start(const char *root, const char *id, struct hull_err *err);
 /* Signals the init (or, with all, every process in the cgroup). A stopped
  * container is an error, as in runc. */

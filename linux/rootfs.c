@@ -1,6 +1,6 @@
 /* The rootfs sequence: prepare (propagation, rootfs bind, mounts, /dev),
  * pivot (pivot_root or MS_MOVE + chroot) and finalize (sysctl, readonly and
- * masked paths, readonly root); plus hostname/domainname. See rootfs.h. */
+ * masked paths, readonly root, rootfsPropagation); plus hostname/domainname. See rootfs.h. */
 #include "linux/rootfs_internal.h"
 #include "base/mountinfo.h"
 
@@ -55,9 +55,12 @@ static int match_id(struct hull_mountinfo *m, void *arg) {
     return 1;
 }
 
-/* pivot_root refuses a shared parent mount of the new root: make it private.
- * Only needed when the user asked for shared propagation on "/". */
-static int parent_mount_private(const char *root, struct hull_err *err) {
+/* The mount the rootfs lies on, made a slave (slave modes: the container's
+ * root keeps receiving from the host) or private (the others). A
+ * non-recursive value on "/" leaves it as it came from the host, and shared
+ * it makes pivot_root fail (EINVAL: shared parent of the new root) and carries
+ * the rootfs self-bind and every mount below it to the host. */
+static int parent_mount_unshared(const char *root, unsigned long flag, struct hull_err *err) {
     struct statx sx;
     if (statx(AT_FDCWD, root, 0, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
         return hull_err_sys(err, "rootfs %s: find its mount", root);
@@ -74,29 +77,28 @@ static int parent_mount_private(const char *root, struct hull_err *err) {
     }
     const char *mp = w.mp;
     if (!mp[0]) return hull_err_set(err, ENOENT, "rootfs %s: its mount is not in mountinfo", root);
-    if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
-        return hull_err_sys(err, "make %s private (parent mount of the rootfs)", mp);
+    if (mount(NULL, mp, NULL, flag, NULL) < 0)
+        return hull_err_sys(err, "make %s %s (parent mount of the rootfs)", mp,
+                            flag == MS_SLAVE ? "a slave" : "private");
     return 0;
-}
-
-/* The two things prepare and pivot both start from. */
-static int rootfs_and_propagation(const struct hull_spec *spec, const struct hull_rootfs_opts *o, char *root,
-                                  unsigned long *prop, struct hull_err *err) {
-    int rc = canonical_rootfs(o, root, err);
-    return rc < 0 ? rc : root_propagation(spec, prop, err);
 }
 
 int hull_rootfs_prepare(const struct hull_spec *spec, const struct hull_rootfs_opts *o,
                         struct hull_err *err) {
     char root[PATH_MAX];
     unsigned long prop;
-    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
-    if (rc < 0) return rc;
+    int rc = canonical_rootfs(o, root, err);
+    if (rc < 0 || (rc = root_propagation(spec, &prop, err)) < 0) return rc;
 
-    if (mount(NULL, "/", NULL, prop, NULL) < 0)
+    /* Before the bind, "/" only needs to stop what the container mounts from
+     * reaching the host: an unbindable "/" (or rootfs mount) would make the
+     * self-bind below fail with EINVAL, so unbindable is private until
+     * finalize applies the value asked for to the container's own root. */
+    unsigned long early = prop & MS_UNBINDABLE ? (prop & ~MS_UNBINDABLE) | MS_PRIVATE : prop;
+    if (mount(NULL, "/", NULL, early, NULL) < 0)
         return hull_err_sys(err, "set mount propagation of / (rootfsPropagation %s)",
                             spec->linux.rootfs_propagation ? spec->linux.rootfs_propagation : "rslave");
-    if ((prop & MS_SHARED) && (rc = parent_mount_private(root, err)) < 0) return rc;
+    if ((rc = parent_mount_unshared(root, early & MS_SLAVE ? MS_SLAVE : MS_PRIVATE, err)) < 0) return rc;
     /* the rootfs must be a mount point of its own for pivot_root/MS_MOVE */
     if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
         return hull_err_sys(err, "bind mount rootfs %s onto itself", root);
@@ -113,8 +115,7 @@ int hull_rootfs_prepare(const struct hull_spec *spec, const struct hull_rootfs_o
 int hull_rootfs_pivot(const struct hull_spec *spec, const struct hull_rootfs_opts *o,
                       struct hull_err *err) {
     char root[PATH_MAX];
-    unsigned long prop;
-    int rc = rootfs_and_propagation(spec, o, root, &prop, err);
+    int rc = canonical_rootfs(o, root, err);
     if (rc < 0) return rc;
     if (chdir(root) < 0) return hull_err_sys(err, "chdir to rootfs %s", root);
 
@@ -133,12 +134,6 @@ int hull_rootfs_pivot(const struct hull_spec *spec, const struct hull_rootfs_opt
         if (umount2(".", MNT_DETACH) < 0) return hull_err_sys(err, "detach the old root");
     }
     if (chdir("/") < 0) return hull_err_sys(err, "chdir to / of the container");
-    /* shared/slave asked for "/" is re-applied to the new "/" (private was
-     * already done before and stays). */
-    if ((prop & (MS_SHARED | MS_SLAVE)) && spec->linux.rootfs_propagation &&
-        mount(NULL, "/", NULL, prop, NULL) < 0)
-        return hull_err_sys(err, "set mount propagation of the container root to %s",
-                            spec->linux.rootfs_propagation);
     return 0;
 }
 
@@ -151,6 +146,18 @@ int hull_rootfs_finalize(const struct hull_spec *spec, const struct hull_rootfs_
     if ((rc = hull_readonly_paths(root_fd, spec, err)) < 0) return rc;
     if ((rc = hull_masked_paths(root_fd, spec, err)) < 0) return rc;
     if (spec->root_readonly && (rc = hull_readonly_root(err)) < 0) return rc;
+    /* rootfsPropagation asked for is applied to the container's root last,
+     * once nothing binds from it any more: the bind of the rootfs and the
+     * readonly/masked paths would fail on an unbindable root (EINVAL), and
+     * the self-bind's copy does not keep a private/unbindable of "/" that
+     * prepare set. The default (rslave, set in prepare) needs nothing here. */
+    unsigned long prop;
+    if (spec->linux.rootfs_propagation && *spec->linux.rootfs_propagation) {
+        if ((rc = root_propagation(spec, &prop, err)) < 0) return rc;
+        if (mount(NULL, "/", NULL, prop, NULL) < 0)
+            return hull_err_sys(err, "set mount propagation of the container root to %s",
+                                spec->linux.rootfs_propagation);
+    }
     return 0;
 }
 

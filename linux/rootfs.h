@@ -5,9 +5,10 @@
  *                           /dev (default devices, linux.devices, symlinks,
  *                           /dev/pts, /dev/shm, /dev/console)
  *   ... createContainer hooks run here (host paths still visible) ...
- *   hull_rootfs_pivot()     pivot_root (or MS_MOVE + chroot with no_pivot),
- *                           then rootfsPropagation re-applied
- *   hull_rootfs_finalize()  sysctl, readonlyPaths, maskedPaths, readonly root
+ *   hull_rootfs_pivot()     pivot_root (or MS_MOVE + chroot with no_pivot)
+ *   hull_rootfs_finalize()  sysctl, readonlyPaths, maskedPaths, readonly root,
+ *                           then rootfsPropagation applied to the new "/" (last:
+ *                           an unbindable root cannot be bound from)
  *
  * Every destination is resolved inside the rootfs (openat2 RESOLVE_IN_ROOT), so
  * a symlink planted in the rootfs cannot send a mount or a write outside it. */

@@ -120,4 +120,30 @@ ok "$([ ! -e "$TMP/hostdir/pwned" ] || [ "$RC" = 0 ]; echo $?)" "the bind source
 is "$(leftover_mounts)" "" "no mount leaked onto the host"
 ok "$([ ! -e "$TMP/outside/devnode" ]; echo $?)" "a device path through a symlink is not created on the host"
 
+# linux.rootfsPropagation: what the container's own root mount is, read from its mountinfo
+# (the optional fields between the mount options and "-"). The rootfs is a shared mount on
+# the host, so a slave root has a master to show and a shared one must not join the host's group.
+mkbundle b6
+mount --bind "$BUNDLE/rootfs" "$BUNDLE/rootfs" && mount --make-shared "$BUNDLE/rootfs" ||
+    bail_out "cannot make the bundle's rootfs a shared mount"
+host_group=$(awk -v m="$BUNDLE/rootfs" '$5 == m { for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) print substr($i, 8) }' /proc/self/mountinfo)
+root_fields='awk "\$5 == \"/\" { s = \"\"; for (i = 7; \$i != \"-\"; i++) s = s \$i \" \"; print s }" /proc/self/mountinfo'
+for p in "" private rprivate slave rslave shared rshared unbindable runbindable; do
+    if [ -n "$p" ]; then cfg_set '.linux.rootfsPropagation = $p' --arg p "$p"; else cfg_set 'del(.linux.rootfsPropagation)'; fi
+    case $p in
+    "" | slave | rslave) want='^master:[0-9]+ $' ;;
+    private | rprivate) want='^$' ;;
+    shared | rshared) want='^shared:[0-9]+ $' ;;
+    unbindable | runbindable) want='^unbindable $' ;;
+    esac
+    ctr_sh "$root_fields"
+    is "$RC" 0 "rootfsPropagation ${p:-(unset)}: the container runs" || diag "$ERR"
+    like "$OUT" "$want" "rootfsPropagation ${p:-(unset)}: the root mount's optional fields are \"$OUT\""
+    case $p in shared | rshared)
+        isnt "${OUT#shared:}" "$host_group " "rootfsPropagation $p: the root is a peer group of its own, not the host's" ;;
+    esac
+    is "$(leftover_mounts | awk '{print $5}')" "$BUNDLE/rootfs" "rootfsPropagation ${p:-(unset)}: no mount leaked onto the host"
+done
+umount "$BUNDLE/rootfs"
+
 done_testing

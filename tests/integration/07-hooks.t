@@ -126,4 +126,44 @@ rt delete "$ID" >/dev/null 2>&1
 ok $? "a failing poststop hook does not fail delete"
 ok "$([ ! -e "$STATE/$ID" ]; echo $?)" "and the container is gone"
 
+# poststart and poststop: the first of two hooks fails. Each phase still runs its second hook; a
+# poststart failure is a warning up to runtime-spec 1.2 (runtime.md lifecycle step 9), an error
+# that stops the container from 1.3; poststop failures are warnings in every version.
+two_hooks() { # KIND -> [a hook logging KIND-1 then failing, one logging KIND-2]
+    jq -cn --argjson a "$(hook "$1-1" 'echo bad-hook >&2; exit 1')" --argjson b "$(hook "$1-2")" '[$a, $b]'
+}
+mkbundle b4 sleep 600
+cfg_set '.ociVersion = "1.2.0" | .hooks = {poststart: $s, poststop: $p}' \
+    --argjson s "$(two_hooks poststart)" --argjson p "$(two_hooks poststop)"
+: >"$LOG"
+ctr_create
+is "$RC" 0 "1.2 config with failing first poststart/poststop hooks: create succeeds" || diag "$ERR"
+rt start "$ID" >/dev/null 2>"$TMP/start.err"
+is "$?" 0 "ociVersion 1.2.0: a failing poststart hook does not fail start"
+like "$(cat "$TMP/start.err")" 'poststart hook #0 .*bad-hook' "ociVersion 1.2.0: start warns about the failing poststart hook"
+is "$(kinds)" "poststart-1 poststart-2 " "ociVersion 1.2.0: the poststart hook after the failing one ran"
+is "$(ctr_status "$ID")" running "ociVersion 1.2.0: the container is running after the failing poststart hook"
+rt kill "$ID" KILL >/dev/null 2>&1
+wait_status "$ID" stopped 10
+rt delete "$ID" >/dev/null 2>"$TMP/delete.err"
+is "$?" 0 "a failing poststop hook does not fail delete"
+like "$(cat "$TMP/delete.err")" 'poststop hook #0 .*bad-hook' "delete warns about the failing poststop hook"
+is "$(kinds)" "poststart-1 poststart-2 poststop-1 poststop-2 " "the poststop hook after the failing one ran"
+is "$(rt list -q 2>/dev/null)" "" "the container is gone after delete"
+
+cfg_set '.ociVersion = "1.3.0"'
+: >"$LOG"
+ctr_create
+is "$RC" 0 "1.3 config with failing first poststart/poststop hooks: create succeeds" || diag "$ERR"
+rt start "$ID" >/dev/null 2>"$TMP/start.err"
+nok "$?" "ociVersion 1.3.0: a failing poststart hook fails start"
+like "$(cat "$TMP/start.err")" 'poststart hook #0 .*bad-hook' "ociVersion 1.3.0: start names the failing poststart hook"
+is "$(kinds)" "poststart-1 " "ociVersion 1.3.0: the hooks after the failing one do not run (the lifecycle goes on at delete)"
+is "$(ctr_status "$ID")" stopped "ociVersion 1.3.0: the container is stopped after the failing poststart hook"
+rt delete "$ID" >/dev/null 2>&1
+is "$?" 0 "ociVersion 1.3.0: delete of the stopped container succeeds"
+is "$(kinds)" "poststart-1 poststop-1 poststop-2 " "ociVersion 1.3.0: delete runs both poststop hooks"
+sleep 0.2
+is "$(tagged_pids)$(cgroup_dirs "$ID")" "" "no leftover process or cgroup dir"
+
 done_testing

@@ -35,6 +35,7 @@ static void scenario_shared(void) {
     struct hull_rootfs_opts o = {.rootfs = simple_root, .bundle = base};
     CHECK_RC(hull_rootfs_prepare(&spec, &o, E), "prepare (rshared)");
     CHECK_RC(hull_rootfs_pivot(&spec, &o, E), "pivot (rshared)");
+    CHECK_RC(hull_rootfs_finalize(&spec, &o, E), "finalize (rshared)");
     char opts[2048];
     mount_opts_of("/", opts, sizeof opts);
     FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -46,7 +47,7 @@ static void scenario_shared(void) {
             shared = true;
     }
     if (f) fclose(f);
-    cok(shared, "/ is shared after pivot with rootfsPropagation rshared");
+    cok(shared, "/ is shared after finalize with rootfsPropagation rshared");
 }
 
 /* ---- scenario: cgroup namespace: hierarchies mounted directly ---------- */
