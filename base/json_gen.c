@@ -1,7 +1,10 @@
 /* The out-of-line part of base/json_gen.h. */
 #include "base/json_gen.h"
 
+#include <errno.h>
 #include <stdlib.h>
+
+#include "base/fsutil.h"
 
 yajl_gen_status jg_kstrv(yajl_gen g, const char *k, const char *const *v) {
     yajl_gen_status st = jg_str(g, k);
@@ -34,4 +37,15 @@ char *jg_take(yajl_gen g, bool newline, size_t *len) {
     char *out = jg_copy(g, newline, len);
     yajl_gen_free(g);
     return out;
+}
+
+int jg_write_at(yajl_gen g, int dir_fd, const char *name, mode_t mode) {
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    int r = hull_write_file_atomic(dir_fd, name, buf, len, mode);
+    int saved = errno;
+    yajl_gen_free(g);
+    errno = saved;
+    return r < 0 ? -1 : 0;
 }

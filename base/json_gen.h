@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 #include <yajl/yajl_gen.h>
 
 static inline yajl_gen_status jg_str(yajl_gen g, const char *s) {
@@ -52,6 +53,9 @@ yajl_gen_status jg_kstrn(yajl_gen g, const char *k, char *const *v, size_t n);
  * when len is not NULL); NULL when out of memory. jg_take also frees g. */
 char *jg_copy(yajl_gen g, bool newline, size_t *len);
 char *jg_take(yajl_gen g, bool newline, size_t *len);
+/* The document written to dir_fd/name atomically (base/fsutil.h), g freed;
+ * 0, or -1 with errno kept for the caller's hull_err_sys. */
+int jg_write_at(yajl_gen g, int dir_fd, const char *name, mode_t mode);
 
 /* ---- a checked document ------------------------------------------------------ */
 

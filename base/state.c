@@ -156,12 +156,7 @@ int hull_state_write(int dir_fd, const struct hull_state *st, struct hull_err *e
     if (st->cgroup_json) { jg_kstr(g, "cgroup", st->cgroup_json); }
     gen_annotations(g, st);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int r = hull_write_file_atomic(dir_fd, "state.json", buf, len, 0600);
-    yajl_gen_free(g);
-    if (r < 0) return hull_err_sys(err, "write state of container \"%s\"", st->id);
+    if (jg_write_at(g, dir_fd, "state.json", 0600) < 0) return hull_err_sys(err, "write state of container \"%s\"", st->id);
     return 0;
 }
 

@@ -45,12 +45,7 @@ static int save_at(int dir_fd, const struct hull_ctr *c, struct hull_err *err) {
     jg_kint(g, "monitorPid", c->monitor_pid);
     jg_kbool(g, "autoRemove", c->auto_remove);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int r = hull_write_file_atomic(dir_fd, "meta.json", buf, len, 0600);
-    yajl_gen_free(g);
-    if (r < 0) return hull_err_sys(err, "container %s: write meta.json", c->id);
+    if (jg_write_at(g, dir_fd, "meta.json", 0600) < 0) return hull_err_sys(err, "container %s: write meta.json", c->id);
     return 0;
 }
 

@@ -87,15 +87,13 @@ int hull_net_record_write(const char *data_root, const char *id, const struct hu
     }
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    int rc = fd < 0 ? -1 : hull_write_file_atomic(fd, "net.json", buf, len, 0600);
-    if (rc < 0) rc = hull_err_sys(err, "container %s: write net.json", id);
-    if (fd >= 0) close(fd);
-    yajl_gen_free(g);
-    return rc;
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        yajl_gen_free(g);
+        return hull_err_sys(err, "container %s: write net.json", id);
+    }
+    if (jg_write_at(g, fd, "net.json", 0600) < 0) return hull_err_sys(err, "container %s: write net.json", id);
+    return 0;
 }
 
 static bool copy_str(yajl_val root, const char *key, char *out, size_t len) {

@@ -13,7 +13,7 @@ ok() {
     con "$_res"
 }
 # is/like return their result, so `is ... || diag "why"` adds the why to a failure only
-nok() { if [ "$1" != 0 ]; then ok 0 "$2"; else ok 1 "$2"; echo "#   expected a non-zero exit status, got 0"; fi; }
+nok() { [ "$1" != 0 ]; _r=$?; ok $_r "$2"; [ $_r = 0 ] || echo "#   expected a non-zero exit status, got 0"; return $_r; }
 is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; return $r; }
 like() { echo "$1" | grep -Eq -- "$2"; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$(echo "$1" | head -c 600)', want /$2/"; return $r; }
 diag() { echo "# $*"; con "# $*"; }

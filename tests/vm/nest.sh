@@ -9,7 +9,7 @@ H=${HULL_NEST_HULL:-/hull/bin/hull}
 L2=${HULL_NEST_L2:-/hull/l2}
 N=0 FAILED=0
 ok() { N=$((N + 1)); if [ "$1" = 0 ]; then echo "ok $N - $2"; else echo "not ok $N - $2"; FAILED=$((FAILED + 1)); fi; }
-nok() { if [ "$1" != 0 ]; then ok 0 "$2"; else ok 1 "$2"; fi; }
+nok() { [ "$1" != 0 ]; ok $? "$2"; }
 is() { [ "$1" = "$2" ]; r=$?; ok $r "$3"; [ $r = 0 ] || echo "#   got '$1', want '$2'"; }
 diag() { echo "# $*"; }
 now_ms() { read -r up _ </proc/uptime; echo "$up" | awk '{ printf "%d", $1 * 1000 }'; }
